@@ -1,0 +1,97 @@
+"""Cached features of every augmented version of every clip, keyed by content and settings.
+
+Each clip's arrays are cached in a file named by a hash of the MP4's bytes and the feature
+settings, so a changed clip or setting is recomputed and nothing else is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from crossmodal.data.augment import AUDIO_VERSIONS, augment_audio, fit_length
+from crossmodal.data.manifest import ClipRecord
+from crossmodal.data.media import N_SAMPLES, read_clip
+from crossmodal.features import video as video_features
+from crossmodal.features.audio import HOP_LENGTH, N_MELS, log_mel
+from crossmodal.io import atomic_path
+
+FEATURE_VERSION = "1"  # bump when feature code changes what it computes
+SETTINGS = (
+    f"v{FEATURE_VERSION}-mel{N_MELS}-hop{HOP_LENGTH}-step{video_features.STEP_EVERY}"
+    f"-size{video_features.FEATURE_SIZE}"
+)
+
+
+@dataclass
+class Features:
+    """Arrays for a list of clips, in the list's order."""
+
+    clip_ids: list[str]
+    video: np.ndarray  # (N, 6 video versions, steps, 32, 32, 3) uint8
+    audio: np.ndarray  # (N, 6 audio versions, 300, 64) float16 log-mel
+
+    def subset(self, ids: list[str]) -> Features:
+        index = {c: i for i, c in enumerate(self.clip_ids)}
+        rows = [index[c] for c in ids]
+        return Features(list(ids), self.video[rows], self.audio[rows])
+
+
+def audio_versions(wave: np.ndarray) -> np.ndarray:
+    """(6, 300, 64) log-mels of the original and the five augmented audio versions."""
+    return np.stack(
+        [log_mel(fit_length(augment_audio(wave, v), N_SAMPLES)) for v in AUDIO_VERSIONS]
+    ).astype(np.float16)
+
+
+def _key(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(SETTINGS.encode())
+    return digest.hexdigest()[:24]
+
+
+def _compute(job: tuple[Path, str, Path]) -> tuple[np.ndarray, np.ndarray]:
+    path, action, cache = job
+    cached = cache / f"{_key(path)}.npz"
+    if cached.exists():
+        with np.load(cached) as data:
+            return data["video"], data["audio"]
+    clip = read_clip(path)
+    video = video_features.video_versions(clip.frames, action)
+    audio = audio_versions(clip.wave)
+    with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, video=video, audio=audio)
+    return video, audio
+
+
+def build_features(root: str | Path, records: list[ClipRecord], cache: str | Path | None = None,
+                   workers: int | None = None, progress: bool = True) -> Features:
+    """Features of `records` (clips under `root`), computed in parallel and cached."""
+    root = Path(root)
+    cache = Path(cache) if cache else root / "features"
+    cache.mkdir(parents=True, exist_ok=True)
+    jobs = [(root / r.path, r.action, cache) for r in records]
+    workers = workers or min(os.cpu_count() or 1, max(1, len(jobs)))
+    bar = tqdm(total=len(jobs), desc="features", unit="clip", disable=not progress)
+    results = []
+    if workers == 1:
+        for job in jobs:
+            results.append(_compute(job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            for result in pool.map(_compute, jobs, chunksize=4):
+                results.append(result)
+                bar.update()
+    bar.close()
+    return Features(
+        [r.clip_id for r in records],
+        np.stack([v for v, _ in results]),
+        np.stack([a for _, a in results]),
+    )

@@ -1,0 +1,77 @@
+"""The translator: a video latent sequence in, an audio latent sequence out.
+
+An encoder-decoder with attention whose structure leaves room for composition. The encoder
+splits the video into what stays the same over the clip (appearance: which object) and what
+changes (motion: which action). The decoder lays out the sentence from the motion alone, and
+where the sentence needs the object's word, attends over a short "word memory" that is
+computed from the appearance alone. The attention weights (where in the word to read at each
+output step) and the gate (whether the object's word is being spoken) depend only on motion,
+the memory only on appearance. A pair never seen together (rotate + knife) is then built from
+parts that were each trained: the 'rotate' layout from other objects, the knife's word from
+other actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class TranslatorConfig:
+    in_dim: int = 16  # per video step
+    out_dim: int = 16  # per audio step
+    out_steps: int = 75
+    hidden: int = 128
+    memory_slots: int = 12  # length of the object's word memory, in steps
+    dropout: float = 0.1
+
+
+def _mlp(i: int, h: int, o: int, dropout: float = 0.0) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(i, h), nn.SiLU(), nn.Dropout(dropout), nn.Linear(h, o))
+
+
+class SlotTranslator(nn.Module):
+    """Video steps (B, T, in_dim) -> audio steps (B, out_steps, out_dim)."""
+
+    def __init__(self, cfg: TranslatorConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        h = cfg.hidden
+        self.step_in = _mlp(cfg.in_dim, h, h)
+        self.motion_rnn = nn.GRU(cfg.in_dim, h, batch_first=True, bidirectional=True)
+        self.motion_out = _mlp(2 * h, h, h, cfg.dropout)
+        self.appearance = _mlp(h, h, cfg.memory_slots * h, cfg.dropout)
+        self.positions = nn.Parameter(torch.randn(cfg.out_steps, h) * 0.1)
+        self.layout = _mlp(2 * h, h, h)
+        self.template = _mlp(h, h, cfg.out_dim)
+        self.gate = _mlp(h, h, 1)
+        self.query = _mlp(h, h, cfg.memory_slots)
+        self.word = _mlp(h, h, cfg.out_dim)
+
+    def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(appearance word memory (B, K, h), motion code (B, h))."""
+        appearance = self.step_in(video).mean(dim=1)
+        memory = self.appearance(appearance).view(len(video), self.cfg.memory_slots, -1)
+        deltas = video[:, 1:] - video[:, :-1]
+        _, last = self.motion_rnn(deltas)
+        motion = self.motion_out(torch.cat([last[0], last[1]], dim=-1))
+        return memory, motion
+
+    def forward(self, video: torch.Tensor, return_parts: bool = False):
+        memory, motion = self.encode(video)
+        b = len(video)
+        pos = self.positions.expand(b, -1, -1)
+        layout = self.layout(torch.cat([pos, motion[:, None].expand_as(pos)], dim=-1))
+        gate = torch.sigmoid(self.gate(layout))
+        attention = torch.softmax(self.query(layout), dim=-1)  # (B, out_steps, K)
+        word = self.word(attention @ memory)
+        out = (1 - gate) * self.template(layout) + gate * word
+        if return_parts:
+            return out, {"gate": gate.squeeze(-1), "attention": attention}
+        return out
+
+    def meta(self) -> dict:
+        return {"model": "slot_translator", "config": asdict(self.cfg)}

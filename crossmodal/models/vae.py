@@ -1,0 +1,170 @@
+"""Modality beta-VAEs whose per-step latents live in one shared space.
+
+The video VAE reads only video (a frame and its difference from the previous step), the audio
+VAE only audio (log-mel). Both emit sequences of `latent_dim`-d Gaussians; their clip-level
+means are tied by a contrastive term (see `alignment_loss`), so a video and the sentence
+spoken about it land near each other without either encoder ever seeing the other modality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from crossmodal.features.audio import LOG_FLOOR, N_MELS
+
+LOGMEL_MEAN = -6.0  # fixed input scaling: the same for every model and every dataset
+LOGMEL_STD = 3.0
+LOGMEL_FLOOR = float(torch.log(torch.tensor(LOG_FLOOR)))
+AUDIO_STRIDE = 4  # log-mel frames per audio latent step (40 ms)
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Sizes of the VAE pair; saved beside every checkpoint so it can be rebuilt."""
+
+    latent_dim: int = 16
+    video_channels: int = 32
+    audio_channels: int = 128
+    video_sigma: float = 0.1  # Gaussian likelihood scale of pixels in [0, 1]
+    audio_sigma: float = 0.5  # ... of normalised log-mel values
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
+    if not sample:
+        return mu
+    return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q || N(0, I)) per latent dimension, same shape as mu."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def video_input(frames: torch.Tensor) -> torch.Tensor:
+    """(B, T, 32, 32, 3) uint8 -> (B, T, 4, 32, 32): RGB in [0, 1] plus the grey change since
+    the previous step, which is where motion shows."""
+    rgb = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
+    grey = rgb.mean(dim=2, keepdim=True)
+    diff = torch.cat([torch.zeros_like(grey[:, :1]), grey[:, 1:] - grey[:, :-1]], dim=1)
+    return torch.cat([rgb, diff * 0.5 + 0.5], dim=2)
+
+
+class VideoVAE(nn.Module):
+    """A per-step convolutional VAE over (4, 32, 32) inputs."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        c = cfg.video_channels
+        self.cfg = cfg
+        self.encoder = nn.Sequential(
+            nn.Conv2d(4, c, 4, 2, 1), nn.SiLU(),
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.SiLU(),
+            nn.Conv2d(2 * c, 4 * c, 4, 2, 1), nn.SiLU(),
+            nn.Flatten(), nn.Linear(4 * c * 16, 256), nn.SiLU(),
+            nn.Linear(256, 2 * cfg.latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
+            nn.Linear(256, 4 * c * 16), nn.SiLU(),
+            nn.Unflatten(1, (4 * c, 4, 4)),
+            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.SiLU(),
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.SiLU(),
+            nn.ConvTranspose2d(c, 4, 4, 2, 1), nn.Sigmoid(),
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, 4, 32, 32) -> mu, logvar (B, T, D)."""
+        b, t = x.shape[:2]
+        mu, logvar = self.encoder(x.flatten(0, 1)).chunk(2, dim=-1)
+        return mu.view(b, t, -1), logvar.clamp(-10, 6).view(b, t, -1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        b, t = z.shape[:2]
+        return self.decoder(z.flatten(0, 1)).view(b, t, 4, 32, 32)
+
+    def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+        """Gaussian negative log-likelihood (up to a constant), summed per step, mean over steps."""
+        se = (x - x_hat).pow(2).sum(dim=(2, 3, 4))
+        return (se / (2 * self.cfg.video_sigma**2)).mean()
+
+
+def normalise_logmel(logmel: torch.Tensor) -> torch.Tensor:
+    return (logmel.float() - LOGMEL_MEAN) / LOGMEL_STD
+
+
+def denormalise_logmel(x: torch.Tensor) -> torch.Tensor:
+    return (x * LOGMEL_STD + LOGMEL_MEAN).clamp(min=LOGMEL_FLOOR)
+
+
+class AudioVAE(nn.Module):
+    """A 1-D convolutional VAE over log-mel: one latent step per 4 frames."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        c = cfg.audio_channels
+        self.cfg = cfg
+        self.encoder = nn.Sequential(
+            nn.Conv1d(N_MELS, c, 5, 1, 2), nn.SiLU(),
+            nn.Conv1d(c, c, 4, 2, 1), nn.SiLU(),
+            nn.Conv1d(c, c, 4, 2, 1), nn.SiLU(),
+            nn.Conv1d(c, c, 3, 1, 1), nn.SiLU(),
+            nn.Conv1d(c, 2 * cfg.latent_dim, 1),
+        )
+        self.decoder = nn.Sequential(
+            nn.Conv1d(cfg.latent_dim, c, 3, 1, 1), nn.SiLU(),
+            nn.ConvTranspose1d(c, c, 4, 2, 1), nn.SiLU(),
+            nn.ConvTranspose1d(c, c, 4, 2, 1), nn.SiLU(),
+            nn.Conv1d(c, c, 5, 1, 2), nn.SiLU(),
+            nn.Conv1d(c, N_MELS, 5, 1, 2),
+        )
+
+    def encode(self, logmel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 300, 64) log-mel -> mu, logvar (B, 75, D)."""
+        h = self.encoder(normalise_logmel(logmel).transpose(1, 2))
+        mu, logvar = h.transpose(1, 2).chunk(2, dim=-1)
+        return mu, logvar.clamp(-10, 6)
+
+    def decode_normalised(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z.transpose(1, 2)).transpose(1, 2)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, 75, D) -> (B, 300, 64) log-mel."""
+        return denormalise_logmel(self.decode_normalised(z))
+
+    def recon_loss(self, logmel: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Gaussian NLL of normalised log-mel, summed per latent step (4 frames), mean over steps."""
+        se = (normalise_logmel(logmel) - self.decode_normalised(z)).pow(2)
+        per_step = se.sum(dim=-1).view(se.shape[0], -1, AUDIO_STRIDE).sum(dim=-1)
+        return (per_step / (2 * self.cfg.audio_sigma**2)).mean()
+
+
+def alignment_loss(video_mu: torch.Tensor, audio_mu: torch.Tensor,
+                   temperature: float = 0.2) -> torch.Tensor:
+    """Symmetric InfoNCE between the time-averaged latents of paired clips in a batch.
+
+    Contrastive rather than a plain distance: pulling pairs together while pushing other clips
+    apart ties the spaces without rewarding the collapse of both to a constant, and it asks
+    nothing of the per-step structure (15 video steps, 75 audio steps) of either modality.
+    """
+    v = F.normalize(video_mu.mean(dim=1), dim=-1)
+    a = F.normalize(audio_mu.mean(dim=1), dim=-1)
+    logits = v @ a.T / temperature
+    target = torch.arange(len(v), device=v.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+
+
+class VAEPair(nn.Module):
+    """The two modality VAEs trained together."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.video = VideoVAE(cfg)
+        self.audio = AudioVAE(cfg)
+
+    def meta(self) -> dict:
+        return {"model": "vae_pair", "config": asdict(self.cfg)}

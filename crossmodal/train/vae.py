@@ -1,0 +1,68 @@
+"""Training the VAE pair under a beta schedule, through the shared loop."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from crossmodal.models.schedules import Schedule
+from crossmodal.models.vae import VAEConfig, VAEPair, alignment_loss, gaussian_kl, reparameterize
+from crossmodal.models.vae import video_input
+from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
+from crossmodal.train.pairs import PairData
+
+ALIGN_WEIGHT = 10.0
+
+
+VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
+
+
+def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
+               sample: bool = True) -> dict[str, torch.Tensor]:
+    """Reconstruction, KL (summed over latent dims, mean over steps) and alignment terms."""
+    vx = video_input(batch["video"])
+    if "video_steps" in batch:  # the VAE is per step, so a random subset of steps is unbiased
+        vx = vx[:, batch["video_steps"]]
+    vmu, vlogvar = model.video.encode(vx)
+    v_rec = model.video.recon_loss(vx, model.video.decode(reparameterize(vmu, vlogvar, sample)))
+    amu, alogvar = model.audio.encode(batch["audio"])
+    a_rec = model.audio.recon_loss(batch["audio"], reparameterize(amu, alogvar, sample))
+    kl_v = gaussian_kl(vmu, vlogvar).sum(-1).mean()
+    kl_a = gaussian_kl(amu, alogvar).sum(-1).mean()
+    return {"recon_video": v_rec, "recon_audio": a_rec, "kl_video": kl_v, "kl_audio": kl_a,
+            "align": alignment_loss(vmu, amu)}
+
+
+def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir: str | Path,
+                   vae_cfg: VAEConfig | None = None, resume: bool = False,
+                   progress: bool = True) -> tuple[VAEPair, TrainResult]:
+    vae_cfg = vae_cfg or VAEConfig()
+    seed_everything(cfg.seed)
+    model = VAEPair(vae_cfg)
+
+    def batches(step: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        batch = data.sample(cfg.batch_size, gen)
+        n_steps = batch["video"].shape[1]
+        batch["video_steps"] = torch.randperm(n_steps, generator=gen)[:VIDEO_STEPS_PER_CLIP]
+        return batch
+
+    def step_fn(m: VAEPair, batch: dict[str, torch.Tensor], step: int):
+        parts = vae_losses(m, batch)
+        kl = parts["kl_video"] + parts["kl_audio"]
+        loss = (parts["recon_video"] + parts["recon_audio"] + schedule.kl_term(kl, step)
+                + ALIGN_WEIGHT * parts["align"])
+        logs = {k: float(v.detach()) for k, v in parts.items()}
+        logs["beta"] = schedule.beta(step)
+        return loss, logs
+
+    extra = {"model": model.meta(), "schedule": {"name": schedule.name, **_params(schedule)},
+             "vae": asdict(vae_cfg), "align_weight": ALIGN_WEIGHT}
+    result = train(model, batches, step_fn, cfg, run_dir, resume=resume, extra_config=extra,
+                   model_meta=model.meta(), progress=progress)
+    return model.eval(), result
+
+
+def _params(schedule: Schedule) -> dict:
+    return {k: v for k, v in asdict(schedule).items() if k != "total_steps"}
