@@ -1,0 +1,89 @@
+"""Latent traversals: what each of the shared latent dims does to a decoded frame or sound."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from crossmodal.io import atomic_path
+from crossmodal.models.vae import VAEPair
+
+CELL_SCALE = 2  # 32x32 frames are too small to read at 1x
+CELL_GAP = 2  # white pixels between cells
+
+
+def _latent(x: np.ndarray | torch.Tensor, model: VAEPair) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(x, dtype=np.float32)).to(next(model.parameters()).device)
+
+
+@torch.no_grad()
+def video_traversal(
+    model: VAEPair,
+    video_mu_step: np.ndarray | torch.Tensor,
+    path: str | Path,
+    values: Sequence[float] = tuple(np.linspace(-2.5, 2.5, 7)),
+) -> Path:
+    """PNG grid: row d sets latent dim d of one step's code to each value (prior units, so the
+    columns span the prior), other dims kept; each cell is the decoded RGB, upscaled 2x."""
+    model.eval()
+    base = _latent(video_mu_step, model)
+    dims, n_values = base.shape[0], len(values)
+    z = base.repeat(dims * n_values, 1)
+    for d in range(dims):
+        z[d * n_values : (d + 1) * n_values, d] = torch.as_tensor(values, dtype=z.dtype)
+    rgb = model.video.decode(z[:, None])[:, 0, :3].clamp(0, 1).cpu().numpy()  # (K, 3, 32, 32)
+    cells = (rgb.transpose(0, 2, 3, 1) * 255).round().astype(np.uint8)
+    cells = cells.repeat(CELL_SCALE, axis=1).repeat(CELL_SCALE, axis=2)
+    size = cells.shape[1]
+    step = size + CELL_GAP
+    grid = np.full((dims * step - CELL_GAP, n_values * step - CELL_GAP, 3), 255, np.uint8)
+    for k, cell in enumerate(cells):
+        row, col = divmod(k, n_values)
+        grid[row * step : row * step + size, col * step : col * step + size] = cell
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
+    return path
+
+
+@torch.no_grad()
+def audio_traversal(
+    model: VAEPair,
+    audio_mu_seq: np.ndarray | torch.Tensor,
+    path: str | Path,
+    dims: Sequence[int] = range(16),
+    values: Sequence[float] = (-2.0, 0.0, 2.0),
+    dpi: int = 80,
+) -> Path:
+    """PNG grid of decoded log-mels: row per dim, column per value; the dim is shifted by the
+    value at every step, so the sequence's own timing (the words) stays under the change."""
+    from matplotlib.figure import Figure  # a bare Figure renders with Agg, no pyplot state
+
+    model.eval()
+    base = _latent(audio_mu_seq, model)  # (75, D)
+    dims, values = list(dims), list(values)
+    z = base.repeat(len(dims) * len(values), 1, 1)
+    for r, d in enumerate(dims):
+        for c, value in enumerate(values):
+            z[r * len(values) + c, :, d] += value
+    logmel = model.audio.decode(z).cpu().numpy()  # (K, 300, 64)
+    vmin, vmax = float(logmel.min()), float(logmel.max())
+    fig = Figure(figsize=(3 * len(values), 1.2 * len(dims)), dpi=dpi, layout="constrained")
+    axes = np.asarray(fig.subplots(len(dims), len(values), squeeze=False))
+    for k, ax in enumerate(axes.flat):
+        ax.imshow(logmel[k].T, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        r, c = divmod(k, len(values))
+        if r == 0:
+            ax.set_title(f"{values[c]:+g}", fontsize=8)
+        if c == 0:
+            ax.set_ylabel(f"z{dims[r]}", fontsize=8)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path
