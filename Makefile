@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check crossmodal tests
 
 bench: $(STAMP)
-	$(BIN)/crossmodal bench-generate --voices 20
+	$(BIN)/crossmodal generate runs/bench --voices 20
 
 clean:
 	rm -rf $(VENV) runs

@@ -43,6 +43,40 @@ def check(data: Annotated[Path, typer.Argument(help="Dataset folder with manifes
 
 
 @app.command()
+def schedules(
+    plot: Annotated[Path | None, typer.Option(help="Draw beta over training to this PNG.")] = None,
+    steps: Annotated[int, typer.Option(help="Training steps drawn in the plot.")] = 1000,
+) -> None:
+    """Print the nine beta schedules, one per line."""
+    from crossmodal.models.schedules import SCHEDULES, plot_schedules
+
+    for name in SCHEDULES:
+        typer.echo(name)
+    if plot is not None:
+        plot_schedules(plot, steps)
+
+
+@app.command()
+def sweep(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    out: Annotated[Path, typer.Option(help="Folder for sweep.csv, sweep.png and the runs.")],
+    steps: Annotated[int, typer.Option(help="VAE training steps per schedule.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed shared by every schedule.")] = 0,
+    only: Annotated[str, typer.Option(help="Comma-separated subset of schedules.")] = "",
+) -> None:
+    """Train the VAE pair once per beta schedule and compare them."""
+    from crossmodal.experiment import prepare
+    from crossmodal.models.schedules import SCHEDULES, make_schedule
+    from crossmodal.sweep import run_sweep
+
+    chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
+    for name in chosen:
+        make_schedule(name, max(steps, 1))  # unknown names fail before any work
+    run_sweep(prepare(data, None, seed), out, steps, seed, chosen)
+    typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
     holdout: Annotated[str, typer.Option(help="Holdout spec.")] = "",

@@ -136,7 +136,7 @@ class AudioVAE(nn.Module):
         return denormalise_logmel(self.decode_normalised(z))
 
     def recon_loss(self, logmel: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Gaussian NLL of normalised log-mel, summed per latent step (4 frames), mean over steps."""
+        """Gaussian NLL of normalised log-mel, summed per latent step (4 frames), mean of steps."""
         se = (normalise_logmel(logmel) - self.decode_normalised(z)).pow(2)
         per_step = se.sum(dim=-1).view(se.shape[0], -1, AUDIO_STRIDE).sum(dim=-1)
         return (per_step / (2 * self.cfg.audio_sigma**2)).mean()

@@ -8,8 +8,14 @@ from pathlib import Path
 import torch
 
 from crossmodal.models.schedules import Schedule
-from crossmodal.models.vae import VAEConfig, VAEPair, alignment_loss, gaussian_kl, reparameterize
-from crossmodal.models.vae import video_input
+from crossmodal.models.vae import (
+    VAEConfig,
+    VAEPair,
+    alignment_loss,
+    gaussian_kl,
+    reparameterize,
+    video_input,
+)
 from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
 from crossmodal.train.pairs import PairData
 

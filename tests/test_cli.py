@@ -1,0 +1,40 @@
+"""User mistakes get one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crossmodal.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("generate", "{tmp}/x", "--voices", "0"), "--voices must be between 1 and"),
+        (("sweep", "{tmp}/nothing", "--out", "{tmp}/o"), "no dataset folder at"),
+        (("sweep", "{data}", "--out", "{tmp}/o", "--only", "warm"), "unknown beta schedule 'warm'"),
+        (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),
+    ],
+)
+def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,
+                               tiny_data: Path) -> None:
+    result = _cli(*(a.format(tmp=tmp_path, data=tiny_data) for a in args))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_schedules_lists_nine_and_plots(tmp_path: Path) -> None:
+    result = _cli("schedules", "--plot", str(tmp_path / "s.png"))
+    assert result.returncode == 0
+    assert result.stdout.split() == ["constant", "linear", "sigmoid", "cosine", "exponential",
+                                     "step", "cyclical", "cyclical_hold", "capacity"]
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
