@@ -29,7 +29,7 @@ class VAEConfig:
     latent_dim: int = 16
     video_channels: int = 32
     audio_channels: int = 128
-    video_sigma: float = 0.1  # Gaussian likelihood scale of pixels in [0, 1]
+    video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
     audio_sigma: float = 0.5  # ... of normalised log-mel values
 
 
@@ -45,12 +45,18 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def video_input(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 32, 32, 3) uint8 -> (B, T, 4, 32, 32): RGB in [0, 1] plus the grey change since
-    the previous step, which is where motion shows."""
+    """(B, T, 32, 32, 3) uint8 -> (B, T, 4, 32, 32): RGB relative to the table plus the grey
+    change since the previous step, which is where motion shows.
+
+    The frame's median colour (the table) is subtracted: otherwise the table's colour and
+    lighting, which fill most of the frame, dominate the reconstruction error and the small
+    object is barely encoded.
+    """
     rgb = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
+    table = rgb.flatten(3).median(dim=-1).values[..., None, None]
     grey = rgb.mean(dim=2, keepdim=True)
     diff = torch.cat([torch.zeros_like(grey[:, :1]), grey[:, 1:] - grey[:, :-1]], dim=1)
-    return torch.cat([rgb, diff * 0.5 + 0.5], dim=2)
+    return torch.cat([rgb - table, diff], dim=2).mul(0.5).add(0.5).clamp(0, 1)
 
 
 class VideoVAE(nn.Module):
@@ -150,8 +156,10 @@ def alignment_loss(video_mu: torch.Tensor, audio_mu: torch.Tensor,
     apart ties the spaces without rewarding the collapse of both to a constant, and it asks
     nothing of the per-step structure (15 video steps, 75 audio steps) of either modality.
     """
-    v = F.normalize(video_mu.mean(dim=1), dim=-1)
-    a = F.normalize(audio_mu.mean(dim=1), dim=-1)
+    v, a = video_mu.mean(dim=1), audio_mu.mean(dim=1)
+    # Centred on the batch: a shared offset (silence, the table) would make every cosine ~1.
+    v = F.normalize(v - v.mean(dim=0), dim=-1)
+    a = F.normalize(a - a.mean(dim=0), dim=-1)
     logits = v @ a.T / temperature
     target = torch.arange(len(v), device=v.device)
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
