@@ -76,17 +76,144 @@ def sweep(
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
+def _settings(data: Path, holdout: str, seed: int, schedule: str, vae_steps: int,
+              translator_steps: int, baseline_steps: int, baseline_hidden: int,
+              recognizer_steps: int):
+    from crossmodal.data.splits import parse_holdout
+    from crossmodal.pipeline import RunSettings
+
+    return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, seed=seed,
+                       schedule=schedule, vae_steps=vae_steps, translator_steps=translator_steps,
+                       baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
+                       recognizer_steps=recognizer_steps)
+
+
+Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
+Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
+VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
+TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) steps.")]
+BaselineSteps = Annotated[int, typer.Option(help="Baseline LSTM steps.")]
+BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original: 1024).")]
+RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    out: Annotated[Path, typer.Option(help="Run folder (resumed if it exists).")],
+    holdout: Holdout = "none",
+    seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
+    schedule: Schedule = "linear",
+    vae_steps: VaeSteps = 500,
+    translator_steps: TranslatorSteps = 1500,
+    baseline_steps: BaselineSteps = 600,
+    baseline_hidden: BaselineHidden = 128,
+    recognizer_steps: RecognizerSteps = 2000,
+) -> None:
+    """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
+    then evaluate it and write its report."""
+    from crossmodal.eval.evaluate import evaluate_run
+    from crossmodal.eval.report import write_report
+    from crossmodal.experiment import prepare
+    from crossmodal.pipeline import fit_run
+
+    settings = _settings(data, holdout, seed, schedule, vae_steps, translator_steps,
+                         baseline_steps, baseline_hidden, recognizer_steps)
+    prepared = prepare(data, settings.holdout, seed)
+    fit_run(prepared, out, settings)
+    results = evaluate_run(out, prepared=prepared)
+    write_report(out, results)
+    _print_summary(results)
+    typer.echo(f"report {out / 'report.html'}")
+
+
+def _print_summary(results: dict) -> None:
+    from crossmodal.eval.report import LABELS
+
+    typer.echo(f"{'model':<34}{'split':<9}{'utt_acc':>8}{'obj_acc':>8}{'act_acc':>8}"
+               f"{'cosine':>8}{'mse':>8}")
+    for name, metrics in results.items():
+        for split, v in metrics["splits"].items():
+            if v:
+                typer.echo(f"{LABELS[name]:<34}{split:<9}{v['utterance_acc']:>8.3f}"
+                           f"{v['object_acc']:>8.3f}{v['action_acc']:>8.3f}"
+                           f"{v['cosine_distance']:>8.3f}{v['mse']:>8.2f}")
+    typer.echo(f"recognizer_acc (real audio, unseen voices): "
+               f"{next(iter(results.values()))['recognizer_acc']:.3f}")
+
+
+@app.command()
+def evaluate(run: Annotated[Path, typer.Argument(help="Run folder of train or demo.")]) -> None:
+    """Score every model of a run the same way; write metrics.json files and report.html."""
+    from crossmodal.eval.evaluate import evaluate_run
+    from crossmodal.eval.report import write_report
+
+    results = evaluate_run(run)
+    write_report(run, results)
+    _print_summary(results)
+    typer.echo(f"wrote {run / 'metrics.json'}, {run / 'baseline' / 'metrics.json'}, "
+               f"{run / 'report.html'}")
+
+
+@app.command()
+def translate(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],
+    video: Annotated[Path, typer.Argument(help="An MP4 (audio, if any, is ignored).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")],
+) -> None:
+    """Speak what a video shows; the last line printed is the sentence the recogniser hears."""
+    from crossmodal.translate import Speaker
+
+    spoken = Speaker(run).speak(video, output)
+    typer.echo(f"wrote {spoken.wav} in {spoken.seconds:.2f} s; recognised sentence:")
+    typer.echo(spoken.sentence)
+
+
+@app.command()
+def reproduce(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    out: Annotated[Path, typer.Option(help="Folder for one run per protocol and results.*")],
+    only: Annotated[str, typer.Option(help="Comma-separated subset of protocols.")] = "",
+    seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
+    schedule: Schedule = "linear",
+    vae_steps: VaeSteps = 500,
+    translator_steps: TranslatorSteps = 1500,
+    baseline_steps: BaselineSteps = 600,
+    baseline_hidden: BaselineHidden = 128,
+    recognizer_steps: RecognizerSteps = 2000,
+) -> None:
+    """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
+    import time
+
+    from crossmodal.eval.protocols import PROTOCOLS, run_protocols
+
+    start = time.perf_counter()
+    names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
+    settings = _settings(data, "none", seed, schedule, vae_steps, translator_steps,
+                         baseline_steps, baseline_hidden, recognizer_steps)
+    run_protocols(settings, out, names)
+    typer.echo((out / "results.md").read_text())
+    typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.png'} in "
+               f"{time.perf_counter() - start:.0f} s")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
-    holdout: Annotated[str, typer.Option(help="Holdout spec.")] = "",
+    holdout: Annotated[str, typer.Option(help="Holdout spec (default: the five pairs).")] = "",
     voices: Annotated[int, typer.Option(help="Voices in the demo dataset.")] = 6,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """Run the whole pipeline end to end on a small generated dataset and write a report."""
+    import time
+
     from crossmodal.demo import run_demo
 
-    run_demo(out, holdout or None, voices, seed)
+    start = time.perf_counter()
+    results = run_demo(out, holdout or None, voices, seed)
+    _print_summary(results)
+    typer.echo(f"done in {time.perf_counter() - start:.0f} s: report {out / 'report.html'}, "
+               f"metrics {out / 'metrics.json'}, baseline {out / 'baseline' / 'metrics.json'}")
 
 
 def main() -> None:

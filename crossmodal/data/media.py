@@ -168,3 +168,22 @@ def read_clip(path: str | Path, size: int = SIZE, fps: int = FPS, sr: int = SAMP
     if heard < MIN_DURATION:
         raise MediaError(path, "too short", f"{heard:.2f} s < {MIN_DURATION:.1f} s")
     return Clip(frames=frames, wave=_fit(wave, int(round(sr * DURATION))))
+
+
+def read_video(path: str | Path, size: int = SIZE, fps: int = FPS) -> np.ndarray:
+    """Only the frames, for inference: a translator needs no audio stream.
+
+    The last decoded frame is held to fill 3 s; a recording with under MIN_DURATION of video
+    is refused as too short, since the motion would be cut off.
+    """
+    path = Path(path)
+    with _open(path) as box:
+        if not box.streams.video:
+            raise MediaError(path, "no video stream")
+        stream = box.streams.video[0]
+        frames = _decode_video(box, path, size, fps)
+        seen = float(stream.frames / stream.average_rate) if stream.frames and \
+            stream.average_rate else _declared_duration(box)
+    if 0 < seen < MIN_DURATION:
+        raise MediaError(path, "too short", f"{seen:.2f} s < {MIN_DURATION:.1f} s")
+    return frames

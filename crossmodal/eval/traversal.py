@@ -12,7 +12,7 @@ from PIL import Image
 from crossmodal.io import atomic_path
 from crossmodal.models.vae import VAEPair
 
-CELL_SCALE = 2  # 32x32 frames are too small to read at 1x
+CELL_SCALE = 2  # small frames are hard to read at 1x
 CELL_GAP = 2  # white pixels between cells
 
 
@@ -35,7 +35,7 @@ def video_traversal(
     z = base.repeat(dims * n_values, 1)
     for d in range(dims):
         z[d * n_values : (d + 1) * n_values, d] = torch.as_tensor(values, dtype=z.dtype)
-    rgb = model.video.decode(z[:, None])[:, 0, :3].clamp(0, 1).cpu().numpy()  # (K, 3, 32, 32)
+    rgb = model.video.decode(z[:, None])[:, 0, :3].clamp(0, 1).cpu().numpy()  # (K, 3, S, S)
     cells = (rgb.transpose(0, 2, 3, 1) * 255).round().astype(np.uint8)
     cells = cells.repeat(CELL_SCALE, axis=1).repeat(CELL_SCALE, axis=2)
     size = cells.shape[1]

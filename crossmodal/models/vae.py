@@ -8,12 +8,15 @@ spoken about it land near each other without either encoder ever seeing the othe
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import LOG_FLOOR, N_MELS
 
 LOGMEL_MEAN = -6.0  # fixed input scaling: the same for every model and every dataset
@@ -27,10 +30,11 @@ class VAEConfig:
     """Sizes of the VAE pair; saved beside every checkpoint so it can be rebuilt."""
 
     latent_dim: int = 16
-    video_channels: int = 32
+    video_size: int = 64  # frames are S x S; see crossmodal.features.video.FEATURE_SIZE
+    video_channels: int = 16
     audio_channels: int = 128
     video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
-    audio_sigma: float = 0.5  # ... of normalised log-mel values
+    audio_sigma: float = 0.3  # ... of normalised log-mel values
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
@@ -45,7 +49,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def video_input(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 32, 32, 3) uint8 -> (B, T, 4, 32, 32): RGB relative to the table plus the grey
+    """(B, T, S, S, 3) uint8 -> (B, T, 4, S, S): RGB relative to the table plus the grey
     change since the previous step, which is where motion shows.
 
     The frame's median colour (the table) is subtracted: otherwise the table's colour and
@@ -60,37 +64,38 @@ def video_input(frames: torch.Tensor) -> torch.Tensor:
 
 
 class VideoVAE(nn.Module):
-    """A per-step convolutional VAE over (4, 32, 32) inputs."""
+    """A per-step convolutional VAE over (4, S, S) inputs, halving S down to 4x4."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
-        c = cfg.video_channels
         self.cfg = cfg
-        self.encoder = nn.Sequential(
-            nn.Conv2d(4, c, 4, 2, 1), nn.SiLU(),
-            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.SiLU(),
-            nn.Conv2d(2 * c, 4 * c, 4, 2, 1), nn.SiLU(),
-            nn.Flatten(), nn.Linear(4 * c * 16, 256), nn.SiLU(),
-            nn.Linear(256, 2 * cfg.latent_dim),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
-            nn.Linear(256, 4 * c * 16), nn.SiLU(),
-            nn.Unflatten(1, (4 * c, 4, 4)),
-            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.SiLU(),
-            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.SiLU(),
-            nn.ConvTranspose2d(c, 4, 4, 2, 1), nn.Sigmoid(),
-        )
+        n_down = int(math.log2(cfg.video_size // 4))
+        if 4 * 2**n_down != cfg.video_size:
+            raise CrossmodalError(f"video_size must be 4 times a power of 2, got {cfg.video_size}")
+        widths = [4] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
+        top = widths[-1] * 16
+        down: list[nn.Module] = []
+        for a, b in itertools.pairwise(widths):
+            down += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
+        self.encoder = nn.Sequential(*down, nn.Flatten(), nn.Linear(top, 256), nn.SiLU(),
+                                     nn.Linear(256, 2 * cfg.latent_dim))
+        up: list[nn.Module] = []
+        for a, b in itertools.pairwise(widths[::-1]):
+            up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != 4 else nn.Sigmoid()]
+        self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
+                                     nn.Linear(256, top), nn.SiLU(),
+                                     nn.Unflatten(1, (widths[-1], 4, 4)), *up)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, 4, 32, 32) -> mu, logvar (B, T, D)."""
+        """(B, T, 4, S, S) -> mu, logvar (B, T, D)."""
         b, t = x.shape[:2]
         mu, logvar = self.encoder(x.flatten(0, 1)).chunk(2, dim=-1)
         return mu.view(b, t, -1), logvar.clamp(-10, 6).view(b, t, -1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b, t = z.shape[:2]
-        return self.decoder(z.flatten(0, 1)).view(b, t, 4, 32, 32)
+        size = self.cfg.video_size
+        return self.decoder(z.flatten(0, 1)).view(b, t, 4, size, size)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood (up to a constant), summed per step, mean over steps."""

@@ -1,0 +1,127 @@
+"""Score every model of a run on one footing and write the evaluation contract's JSON files.
+
+For each model and split, every video version of every clip is translated from video alone and
+compared with the original recording of that clip (canonical timing, the same for every
+model):
+
+- cosine_distance, mse: on the log-mels (`crossmodal.eval.metrics`);
+- object_acc, action_acc, utterance_acc: what the evaluation-only recogniser hears;
+- latent_cosine_distance: the seed's kind of figure, 1 - cosine in the run's 16-d audio VAE
+  latent; every model's output is encoded by the same audio encoder, so it is comparable;
+- token_distance: the earlier work's Euclidean figure over 150 audio-unit ids (the run's
+  baseline units), again for every model's output alike.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.metrics import (
+    cosine_distance,
+    factor_accuracy,
+    latent_cosine_distance,
+    mse,
+    token_distance,
+)
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.experiment import Prepared, prepare
+from crossmodal.io import atomic_write, write_json
+from crossmodal.models.baseline import BaselineTranslator
+from crossmodal.models.translators import MODELS, load_model, load_vae
+from crossmodal.models.units import AudioUnits
+from crossmodal.models.vae import VAEPair
+from crossmodal.pipeline import RunSettings, labels, real_test_audio
+
+EVAL_SPLITS = ("test", "holdout")
+PREDICTIONS = "predictions"  # folder of per-model, per-split arrays the report draws from
+
+
+def _encode_audio(vae: VAEPair, logmels: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        parts = [vae.audio.encode(torch.from_numpy(logmels[i : i + 256]))[0]
+                 for i in range(0, len(logmels), 256)]
+    return torch.cat(parts).numpy()
+
+
+def score(pred: np.ndarray, target: np.ndarray, truth: np.ndarray, recognizer: Recognizer,
+          vae: VAEPair, units: AudioUnits) -> tuple[dict[str, float | int], np.ndarray]:
+    """One split's contract figures, and the recogniser's verdicts on the predictions."""
+    heard = recognizer.predict(pred)
+    return {
+        "n": int(len(pred)),
+        "cosine_distance": cosine_distance(pred, target),
+        "mse": mse(pred, target),
+        **factor_accuracy(heard, truth),
+        "latent_cosine_distance": latent_cosine_distance(_encode_audio(vae, pred),
+                                                         _encode_audio(vae, target)),
+        "token_distance": token_distance(units.encode(pred), units.encode(target)),
+    }, heard
+
+
+def split_inputs(prepared: Prepared, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every video version of every clip (version-major: the first N items are the original
+    videos), the clip's canonical original audio, and its sentence."""
+    video = prepared.features[split].video  # (N, 6, T, 64, 64, 3)
+    n, n_video = video.shape[:2]
+    target = prepared.data[split].canonical[:, 0].float().numpy()
+    frames = np.ascontiguousarray(video.swapaxes(0, 1)).reshape(n * n_video, *video.shape[2:])
+    return frames, np.tile(target, (n_video, 1, 1)), np.tile(labels(prepared, split), n_video)
+
+
+def evaluate_run(run: str | Path, progress: bool = True,
+                 prepared: Prepared | None = None) -> dict[str, dict]:
+    """Write RUN/metrics.json (ours), RUN/baseline/metrics.json and RUN/ablation/metrics.json."""
+    run = Path(run)
+    settings = RunSettings.load(run)
+    if prepared is None:
+        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=progress)
+    recognizer_dir = Path(settings.recognizer) if settings.recognizer else run / "recognizer"
+    recognizer = Recognizer.load(recognizer_dir)
+    recognizer_acc = recognizer.accuracy(*real_test_audio(prepared))
+    vae = load_vae(run / "vae")
+    units = BaselineTranslator.load(run / "baseline").units
+    disentanglement = _disentanglement(run)
+    results: dict[str, dict] = {}
+    for name, (folder, _) in MODELS.items():
+        model = load_model(run, name)
+        splits: dict[str, dict | None] = {}
+        for split in EVAL_SPLITS:
+            if not prepared.splits[split]:
+                splits[split] = None
+                continue
+            frames, target, truth = split_inputs(prepared, split)
+            translation = model.translate(frames)
+            splits[split], heard = score(translation.logmel, target, truth, recognizer, vae,
+                                         units)
+            _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz", translation.logmel,
+                              target, truth, heard, len(prepared.splits[split]))
+        metrics = {"model": name, "schedule": settings.schedule, "holdout": settings.holdout,
+                   "splits": splits, "recognizer_acc": recognizer_acc,
+                   "disentanglement": disentanglement}
+        home = run if name == "vae_seq2seq" else run / folder
+        write_json(home / "metrics.json", metrics)
+        results[name] = metrics
+    return results
+
+
+def _disentanglement(run: Path) -> dict[str, float]:
+    path = run / "vae" / "representation.json"
+    if not path.is_file():
+        raise CrossmodalError(f"{path} is missing: the run's VAE was not finished")
+    rep = json.loads(path.read_text())
+    return {k: float(rep[k]) for k in ("mig", "dci_disentanglement", "sap", "factorvae")}
+
+
+def _save_predictions(path: Path, pred: np.ndarray, target: np.ndarray, truth: np.ndarray,
+                      heard: np.ndarray, n_clips: int, keep: int = 12) -> None:
+    """Verdicts for every item; spectrograms of `keep` original videos spread over the clips."""
+    pick = np.unique(np.linspace(0, n_clips - 1, keep).round().astype(int))
+    with atomic_write(path, "wb") as handle:
+        np.savez_compressed(handle, pred=pred[pick].astype(np.float16),
+                            target=target[pick].astype(np.float16), example_truth=truth[pick],
+                            truth=truth, heard=heard, example_heard=heard[pick])

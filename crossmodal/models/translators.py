@@ -1,0 +1,185 @@
+"""Video in, log-mel out: every model that is evaluated, behind one interface and one registry.
+
+Each model reads only the video of a clip (15 steps of 64x64 RGB, `crossmodal.features.video`)
+and returns a log-mel spectrogram in canonical timing (`crossmodal.features.align`), which is
+what every metric and the recogniser compare. Loading a model needs only its run folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from crossmodal.errors import CrossmodalError
+from crossmodal.models.baseline import BaselineTranslator
+from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.models.vae import (
+    AUDIO_STRIDE,
+    VAEConfig,
+    VAEPair,
+    denormalise_logmel,
+    normalise_logmel,
+    video_input,
+)
+from crossmodal.train.loop import WEIGHTS_FILE, load_weights, read_meta
+
+RAW_POOL = 4  # the ablation sees 16x16 x 4 channels = 1,024 raw values per video step
+BASELINE_SIZE = 8  # the baseline's per-clip vector is built from 8x8 frames
+BATCH = 256
+
+
+@dataclass
+class Translation:
+    logmel: np.ndarray  # (N, 300, 64) canonical timing
+    latents: np.ndarray | None = None  # (N, 75, D) predicted audio latents, VAE models only
+    tokens: np.ndarray | None = None  # (N, L) predicted audio units, the baseline only
+
+
+class Translator(Protocol):
+    name: str
+
+    def translate(self, frames: np.ndarray) -> Translation:
+        """(N, 15, 64, 64, 3) uint8 video steps -> translated speech."""
+        ...
+
+
+# --- inputs and outputs of the sequence models ----------------------------------------------
+
+
+def raw_video_steps(frames: torch.Tensor) -> torch.Tensor:
+    """(B, T, 64, 64, 3) uint8 -> (B, T, 1024): the VAE's input, pooled, with no encoder."""
+    x = video_input(frames)
+    b, t = x.shape[:2]
+    return F.avg_pool2d(x.flatten(0, 1), RAW_POOL).reshape(b, t, -1)
+
+
+def clip_vector(frames: torch.Tensor) -> torch.Tensor:
+    """(B, T, 64, 64, 3) uint8 -> (B, 512): the baseline's one vector per clip.
+
+    The earlier work used one CLIP embedding (512-d) per clip. With no pretrained network, the
+    first and last steps in colour and two middle steps in grey, all at 8x8 and relative to
+    the table (2 x 3 x 64 + 2 x 64 = 512), keep what one vector can: which object, where it
+    started, where it went.
+    """
+    x = F.adaptive_avg_pool2d(video_input(frames).flatten(0, 1), BASELINE_SIZE)
+    x = x.view(len(frames), -1, 4, BASELINE_SIZE, BASELINE_SIZE)
+    t = x.shape[1]
+    colour = x[:, [0, t - 1], :3].flatten(1)
+    grey = x[:, [t // 3, 2 * t // 3], :3].mean(dim=2).flatten(1)
+    return torch.cat([colour, grey], dim=1)
+
+
+def mel_steps(logmel: torch.Tensor) -> torch.Tensor:
+    """(B, 300, 64) log-mel -> (B, 75, 256): normalised, 4 frames stacked per step."""
+    x = normalise_logmel(logmel)
+    return x.reshape(len(x), -1, AUDIO_STRIDE * x.shape[-1])
+
+
+def steps_mel(steps: torch.Tensor) -> torch.Tensor:
+    """Inverse of `mel_steps`."""
+    return denormalise_logmel(steps.reshape(len(steps), -1, steps.shape[-1] // AUDIO_STRIDE))
+
+
+def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Tensor]]
+             ) -> dict[str, np.ndarray]:
+    frames = np.asarray(frames)
+    if frames.ndim != 5 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise CrossmodalError(f"expected uint8 video steps (N, T, S, S, 3), got {frames.shape}")
+    parts: dict[str, list[np.ndarray]] = {}
+    with torch.no_grad():
+        for i in range(0, len(frames), BATCH):
+            for key, value in fn(torch.from_numpy(frames[i : i + BATCH])).items():
+                parts.setdefault(key, []).append(value.float().numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+# --- the three models -----------------------------------------------------------------------
+
+
+class VAESeq2Seq:
+    """Ours: video VAE encoder -> slot translator -> audio VAE decoder."""
+
+    name = "vae_seq2seq"
+
+    def __init__(self, vae: VAEPair, seq: SlotTranslator) -> None:
+        self.vae, self.seq = vae.eval(), seq.eval()
+
+    def translate(self, frames: np.ndarray) -> Translation:
+        def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
+            mu, _ = self.vae.video.encode(video_input(x))
+            z = self.seq(mu)
+            return {"latents": z, "logmel": self.vae.audio.decode(z)}
+
+        out = _batched(frames, run)
+        return Translation(out["logmel"], latents=out["latents"])
+
+
+class RawSeq2Seq:
+    """The ablation: the same translator from raw pixels straight to log-mel, no VAE."""
+
+    name = "raw_seq2seq"
+
+    def __init__(self, seq: SlotTranslator) -> None:
+        self.seq = seq.eval()
+
+    def translate(self, frames: np.ndarray) -> Translation:
+        out = _batched(frames, lambda x: {"logmel": steps_mel(self.seq(raw_video_steps(x)))})
+        return Translation(out["logmel"])
+
+
+class Baseline:
+    """The earlier work's LSTM seq2seq over quantised one-hot features and audio units."""
+
+    name = "baseline"
+
+    def __init__(self, model: BaselineTranslator) -> None:
+        self.model = model
+
+    def translate(self, frames: np.ndarray) -> Translation:
+        vectors = _batched(frames, lambda x: {"v": clip_vector(x)})["v"]
+        tokens, logmel = self.model.translate(vectors)
+        return Translation(logmel.astype(np.float32), tokens=tokens)
+
+
+# --- loading from a run folder ---------------------------------------------------------------
+
+
+def load_vae(folder: str | Path) -> VAEPair:
+    path = Path(folder) / WEIGHTS_FILE
+    meta = read_meta(path)
+    if meta.get("model") != "vae_pair":
+        raise CrossmodalError(f"{path} holds {meta.get('model')!r}, not a VAE pair")
+    vae = VAEPair(VAEConfig(**meta["config"]))
+    load_weights(vae, path)
+    return vae.eval()
+
+
+def load_slot(folder: str | Path) -> SlotTranslator:
+    path = Path(folder) / WEIGHTS_FILE
+    meta = read_meta(path)
+    if meta.get("model") != "slot_translator":
+        raise CrossmodalError(f"{path} holds {meta.get('model')!r}, not a slot translator")
+    seq = SlotTranslator(TranslatorConfig(**meta["config"]))
+    load_weights(seq, path)
+    return seq.eval()
+
+
+#: Where each model lives in a run folder, and how to load it.
+MODELS: dict[str, tuple[str, Callable[[Path], Translator]]] = {
+    "vae_seq2seq": ("translator", lambda run: VAESeq2Seq(load_vae(run / "vae"),
+                                                         load_slot(run / "translator"))),
+    "raw_seq2seq": ("ablation", lambda run: RawSeq2Seq(load_slot(run / "ablation"))),
+    "baseline": ("baseline", lambda run: Baseline(BaselineTranslator.load(run / "baseline"))),
+}
+
+
+def load_model(run: str | Path, name: str) -> Translator:
+    if name not in MODELS:
+        raise CrossmodalError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+    return MODELS[name][1](Path(run))

@@ -1,0 +1,176 @@
+"""Fit every model of one run on one split: the VAE pair, our translator, the no-VAE ablation,
+the baseline, and the evaluation-only recogniser.
+
+A run folder holds one subfolder per model plus `run.json`, which names the dataset, the
+holdout and the settings, so `crossmodal evaluate RUN` can rebuild the same split.
+Every stage resumes: a killed run picks up from the last checkpoint of the stage it was in.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.data.augment import AUDIO_VERSIONS
+from crossmodal.data.vocabulary import sentence_index
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.recognizer import Recognizer, train_recognizer
+from crossmodal.eval.representation import encode_split
+from crossmodal.experiment import Prepared
+from crossmodal.io import write_json
+from crossmodal.models.baseline import train_baseline
+from crossmodal.models.schedules import make_schedule
+from crossmodal.models.seq2seq import TranslatorConfig
+from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
+from crossmodal.models.vae import VAEPair
+from crossmodal.representation_run import train_representation
+from crossmodal.train.pairs import TRAIN_AUDIO
+from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
+
+RUN_FILE = "run.json"
+#: Target audio of the translators: the unshifted versions. Speed and pitch versions move the
+#: formants; as targets they would only teach an average of shifted voices.
+TARGET_AUDIO = tuple(AUDIO_VERSIONS.index(v) for v in ("orig", "volume2"))
+
+
+@dataclass
+class RunSettings:
+    """Everything that decides a run's numbers; saved as run.json beside the models."""
+
+    data: str
+    holdout: str = "none"
+    seed: int = 0
+    schedule: str = "linear"
+    vae_steps: int = 500
+    translator_steps: int = 1500
+    baseline_steps: int = 600
+    baseline_hidden: int = 128
+    recognizer_steps: int = 2000
+    recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_steps") and value < 1:
+                raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
+        make_schedule(self.schedule, self.vae_steps)
+
+    @classmethod
+    def load(cls, run: str | Path) -> RunSettings:
+        path = Path(run) / RUN_FILE
+        if not path.is_file():
+            raise CrossmodalError(f"{run} is not a run folder ({RUN_FILE} is missing)")
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
+
+
+def labels(prepared: Prepared, split: str) -> np.ndarray:
+    return np.array([sentence_index(r.object, r.action) for r in prepared.splits[split]])
+
+
+def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
+            progress: bool = True) -> dict[str, float]:
+    """Train every model into `run`; returns seconds per stage."""
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    write_json(run / RUN_FILE, asdict(settings))
+    seconds: dict[str, float] = {}
+
+    def stage(name: str, fn, *args) -> None:
+        start = time.perf_counter()
+        print(f"  - {name}", flush=True)
+        fn(*args)
+        seconds[name] = round(time.perf_counter() - start, 1)
+
+    stage("recognizer", fit_recognizer, prepared, run, settings, progress)
+    stage("vae", lambda: train_representation(prepared, settings.schedule, run / "vae",
+                                              settings.vae_steps, settings.seed, resume=True,
+                                              progress=progress))
+    stage("translator", fit_translator, prepared, run, settings, progress)
+    stage("ablation", fit_ablation, prepared, run, settings, progress)
+    stage("baseline", fit_baseline, prepared, run, settings, progress)
+    write_json(run / "fit_seconds.json", seconds)
+    return seconds
+
+
+def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
+                   progress: bool = True) -> Recognizer:
+    """Real audio of the training voices, every sentence (held-out pairs included: the
+    recogniser is a listener, not a translator, and must know every sentence)."""
+    folder = Path(settings.recognizer) if settings.recognizer else run / "recognizer"
+    if (folder / "model.safetensors").is_file():
+        return Recognizer.load(folder)
+    train_voices = {r.voice for r in prepared.splits["train"]}
+    mels, ids = [], []
+    for split in ("train", "holdout"):
+        if split not in prepared.features:
+            continue
+        keep = [i for i, r in enumerate(prepared.splits[split]) if r.voice in train_voices]
+        if keep:
+            audio = prepared.features[split].audio[keep][:, list(TRAIN_AUDIO)]
+            mels.append(audio.reshape(-1, *audio.shape[-2:]))
+            ids.append(np.repeat(labels(prepared, split)[keep], len(TRAIN_AUDIO)))
+    test_mels, test_ids = real_test_audio(prepared)
+    return train_recognizer(np.concatenate(mels), np.concatenate(ids), folder,
+                            steps=settings.recognizer_steps, seed=settings.seed,
+                            progress=progress, val=(test_mels, test_ids), resume=True)
+
+
+def real_test_audio(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Original recordings of the unseen test voices, natural timing: recognizer_acc's data."""
+    return prepared.features["test"].audio[:, 0].astype(np.float32), labels(prepared, "test")
+
+
+def _targets(prepared: Prepared) -> torch.Tensor:
+    """(N, 2, 300, 64) canonical-timing target log-mels of the training clips."""
+    return prepared.data["train"].canonical[:, list(TARGET_AUDIO)].float()
+
+
+def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
+                   progress: bool = True) -> None:
+    from crossmodal.models.translators import load_vae
+
+    vae: VAEPair = load_vae(run / "vae")
+    codes = encode_split(vae, prepared.data["train"])
+    pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
+                          torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
+    d = vae.cfg.latent_dim
+    train_translator(pairs, TranslatorConfig(in_dim=d, out_dim=d),
+                     translator_train_config(settings.translator_steps, settings.seed),
+                     run / "translator", resume=True, progress=progress,
+                     extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
+
+
+def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
+                 progress: bool = True) -> None:
+    video = prepared.data["train"].video
+    source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
+    targets = _targets(prepared)
+    target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
+    cfg = TranslatorConfig(in_dim=source.shape[-1], out_dim=target.shape[-1])
+    train_translator(SequencePairs(source, target), cfg,
+                     translator_train_config(settings.translator_steps, settings.seed),
+                     run / "ablation", resume=True, progress=progress,
+                     extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
+
+
+def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,
+                 progress: bool = True) -> None:
+    """Every video version of a clip, each paired with one of the clip's target versions."""
+    if (run / "baseline" / "baseline.json").is_file():
+        return
+    video = prepared.data["train"].video
+    targets = _targets(prepared)
+    n, n_video = video.shape[:2]
+    vectors = torch.cat([clip_vector(video[:, v]) for v in range(n_video)]).numpy()
+    mels = torch.cat([targets[:, v % targets.shape[1]] for v in range(n_video)]).numpy()
+    train_baseline(vectors, mels, run / "baseline", steps=settings.baseline_steps,
+                   seed=settings.seed, hidden=settings.baseline_hidden, progress=progress,
+                   resume=True)

@@ -1,0 +1,40 @@
+"""One video in, spoken sentence out: what a user of a trained run calls."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from crossmodal.data.media import read_video
+from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.eval.wav import write_wav
+from crossmodal.features.video import video_steps
+from crossmodal.models.translators import load_model
+from crossmodal.pipeline import RunSettings
+
+
+@dataclass
+class Spoken:
+    sentence: str  # what the evaluation-only recogniser hears in the translated speech
+    wav: Path
+    seconds: float  # video decoding to WAV written, models already loaded
+
+
+class Speaker:
+    """A run's translator and recogniser, loaded once, for any number of videos."""
+
+    def __init__(self, run: str | Path, model: str = "vae_seq2seq") -> None:
+        settings = RunSettings.load(run)  # a missing or foreign folder fails here, in one line
+        self.model = load_model(run, model)
+        self.recognizer = Recognizer.load(Path(settings.recognizer) if settings.recognizer
+                                          else Path(run) / "recognizer")
+
+    def speak(self, video: str | Path, out: str | Path) -> Spoken:
+        start = time.perf_counter()
+        steps = video_steps(read_video(video))
+        logmel = self.model.translate(steps[None]).logmel
+        heard = int(self.recognizer.predict(logmel)[0])
+        path = write_wav(out, logmel[0])
+        return Spoken(SENTENCES[heard], path, time.perf_counter() - start)
