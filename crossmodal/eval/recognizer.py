@@ -13,7 +13,8 @@ in distribution whatever its timing: the speech span is either canonicalised (on
 160 frames, exactly as `crossmodal.features.align.canonicalize`) or stretched by 0.7-1.4 and
 placed at a random onset, with silence around it. Then every frequency is scaled by
 0.85-1.18 (vocal tract length perturbation: without it, a recogniser trained on a few voices
-learns their formants and fails on a new speaker), a small gain, and SpecAugment masks.
+learns their formants and fails on a new speaker), a Gaussian blur of random width on half
+the examples (see `smooth`), a small gain, and SpecAugment masks.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ GAIN = 1.5  # +-1.5 nepers of power, about +-6.5 dB
 VTLP = (0.85, 1.18)  # frequency scaling, log-uniform: a shorter or longer vocal tract
 TIME_MASKS, TIME_MASK_MAX = 2, 20
 FREQ_MASKS, FREQ_MASK_MAX = 2, 8
+P_SMOOTH = 0.5
+SMOOTH_SIGMA = (0.5, 2.5)  # Gaussian blur, in frames and in mel bands
+_SMOOTH_RADIUS = 6
 
 
 class RecognizerNet(nn.Module):
@@ -161,6 +165,27 @@ def freq_scale(logmels: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     return torch.where(inside[:, None], out, torch.full_like(out, SILENCE))
 
 
+def smooth(logmels: torch.Tensor, sigma_t: torch.Tensor, sigma_f: torch.Tensor) -> torch.Tensor:
+    """Gaussian blur of each clip along time and mel bands, with its own widths.
+
+    Every decoder in the project outputs smoother spectrograms than a recording; a listener
+    that has only heard sharp ones rejects them for their texture, not their words. Blurred
+    real speech teaches it to listen past the texture, the same for every model.
+    """
+    offsets = torch.arange(-_SMOOTH_RADIUS, _SMOOTH_RADIUS + 1, dtype=torch.float32)
+
+    def kernels(sigma: torch.Tensor) -> torch.Tensor:
+        k = torch.exp(-0.5 * (offsets[None] / sigma[:, None].float()) ** 2)
+        return k / k.sum(dim=1, keepdim=True)
+
+    b = logmels.shape[0]
+    x = logmels[None]  # (1, B, T, F): one group per clip
+    x = F.pad(x, (0, 0, _SMOOTH_RADIUS, _SMOOTH_RADIUS), mode="replicate")
+    x = F.conv2d(x, kernels(sigma_t).view(b, 1, -1, 1), groups=b)
+    x = F.pad(x, (_SMOOTH_RADIUS, _SMOOTH_RADIUS, 0, 0), mode="replicate")
+    return F.conv2d(x, kernels(sigma_f).view(b, 1, 1, -1), groups=b)[0]
+
+
 def augment(logmels: torch.Tensor, spans: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Random timing, frequency scale, gain and masks; draws only from `gen` (exact resume).
 
@@ -178,6 +203,10 @@ def augment(logmels: torch.Tensor, spans: torch.Tensor, gen: torch.Generator) ->
     x = warp(logmels, spans, onsets, lengths)
     log_lo, log_hi = np.log(VTLP[0]), np.log(VTLP[1])
     x = freq_scale(x, torch.exp(log_lo + (log_hi - log_lo) * torch.rand(b, generator=gen)))
+    lo, hi = SMOOTH_SIGMA
+    sigmas = lo + (hi - lo) * torch.rand(2, b, generator=gen)
+    blur = (torch.rand(b, generator=gen) < P_SMOOTH)[:, None, None]
+    x = torch.where(blur, smooth(x, sigmas[0], sigmas[1]), x)
     gain = (torch.rand(b, 1, 1, generator=gen) * 2 - 1) * GAIN
     x = torch.where(x > SILENCE, x + gain, x).clamp_min(SILENCE)
     x = _masks(x, TIME_MASKS, TIME_MASK_MAX, 1, gen)
@@ -194,6 +223,7 @@ def _augment_settings() -> dict[str, Any]:
         "gain": GAIN,
         "time_masks": [TIME_MASKS, TIME_MASK_MAX],
         "freq_masks": [FREQ_MASKS, FREQ_MASK_MAX],
+        "smooth": [P_SMOOTH, *SMOOTH_SIGMA],
     }
 
 

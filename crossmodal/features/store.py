@@ -34,7 +34,7 @@ class Features:
     """Arrays for a list of clips, in the list's order."""
 
     clip_ids: list[str]
-    video: np.ndarray  # (N, 6 video versions, steps, 64, 64, 3) uint8
+    video: np.ndarray  # (N, 6 video versions, steps, 32, 32, 3) uint8
     audio: np.ndarray  # (N, 6 audio versions, 300, 64) float16 log-mel
 
     def subset(self, ids: list[str]) -> Features:

@@ -1,6 +1,6 @@
 """Video in, log-mel out: every model that is evaluated, behind one interface and one registry.
 
-Each model reads only the video of a clip (15 steps of 64x64 RGB, `crossmodal.features.video`)
+Each model reads only the video of a clip (15 steps of 32x32 RGB, `crossmodal.features.video`)
 and returns a log-mel spectrogram in canonical timing (`crossmodal.features.align`), which is
 what every metric and the recogniser compare. Loading a model needs only its run folder.
 """
@@ -29,7 +29,7 @@ from crossmodal.models.vae import (
 )
 from crossmodal.train.loop import WEIGHTS_FILE, load_weights, read_meta
 
-RAW_POOL = 4  # the ablation sees 16x16 x 4 channels = 1,024 raw values per video step
+RAW_POOL = 2  # the ablation sees 16x16 x 4 channels = 1,024 raw values per video step
 BASELINE_SIZE = 8  # the baseline's per-clip vector is built from 8x8 frames
 BATCH = 256
 
@@ -45,7 +45,7 @@ class Translator(Protocol):
     name: str
 
     def translate(self, frames: np.ndarray) -> Translation:
-        """(N, 15, 64, 64, 3) uint8 video steps -> translated speech."""
+        """(N, 15, 32, 32, 3) uint8 video steps -> translated speech."""
         ...
 
 
@@ -53,14 +53,14 @@ class Translator(Protocol):
 
 
 def raw_video_steps(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 64, 64, 3) uint8 -> (B, T, 1024): the VAE's input, pooled, with no encoder."""
+    """(B, T, 32, 32, 3) uint8 -> (B, T, 1024): the VAE's input, pooled, with no encoder."""
     x = video_input(frames)
     b, t = x.shape[:2]
     return F.avg_pool2d(x.flatten(0, 1), RAW_POOL).reshape(b, t, -1)
 
 
 def clip_vector(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 64, 64, 3) uint8 -> (B, 512): the baseline's one vector per clip.
+    """(B, T, 32, 32, 3) uint8 -> (B, 512): the baseline's one vector per clip.
 
     The earlier work used one CLIP embedding (512-d) per clip. With no pretrained network, the
     first and last steps in colour and two middle steps in grey, all at 8x8 and relative to

@@ -2,8 +2,9 @@
 
 The video VAE reads only video (a frame and its difference from the previous step), the audio
 VAE only audio (log-mel). Both emit sequences of `latent_dim`-d Gaussians; their clip-level
-means are tied by a contrastive term (see `alignment_loss`), so a video and the sentence
-spoken about it land near each other without either encoder ever seeing the other modality.
+sequences are tied by a contrastive term on small projection heads (see `AlignmentHeads`),
+so the latents of a video and of the sentence spoken about it carry the same content without
+either encoder ever seeing the other modality.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ class VAEConfig:
     """Sizes of the VAE pair; saved beside every checkpoint so it can be rebuilt."""
 
     latent_dim: int = 16
-    video_size: int = 64  # frames are S x S; see crossmodal.features.video.FEATURE_SIZE
-    video_channels: int = 16
+    video_size: int = 32  # frames are S x S; see crossmodal.features.video.FEATURE_SIZE
+    video_channels: int = 32
     audio_channels: int = 128
     video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
-    audio_sigma: float = 0.3  # ... of normalised log-mel values
+    audio_sigma: float = 0.15  # ... of normalised log-mel values
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
@@ -153,16 +154,45 @@ class AudioVAE(nn.Module):
         return (per_step / (2 * self.cfg.audio_sigma**2)).mean()
 
 
-def alignment_loss(video_mu: torch.Tensor, audio_mu: torch.Tensor,
-                   temperature: float = 0.2) -> torch.Tensor:
-    """Symmetric InfoNCE between the time-averaged latents of paired clips in a batch.
+class AlignmentHeads(nn.Module):
+    """Small projection heads that read a clip's latent sequence and summarise its content.
+
+    A time-mean of the latents cannot tie the two modalities: the sentence lives in the audio
+    latents' order over time, the action in the video latents' change. The heads (as in CLIP)
+    read those and are compared contrastively; their gradient asks each encoder to keep in its
+    latents what the other modality also carries: which object, which action.
+    """
+
+    def __init__(self, cfg: VAEConfig, width: int = 64) -> None:
+        super().__init__()
+        d = cfg.latent_dim
+        self.video = nn.Sequential(nn.Linear(2 * d, 2 * width), nn.SiLU(),
+                                   nn.Linear(2 * width, width))
+        self.audio_conv = nn.Sequential(
+            nn.Conv1d(d, width, 5, 1, 2), nn.SiLU(),
+            nn.Conv1d(width, width, 5, 2, 2), nn.SiLU(),
+            nn.Conv1d(width, width, 5, 2, 2), nn.SiLU(),
+        )
+        self.audio = nn.Linear(2 * width, width)
+
+    def embed_video(self, mu: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) time-ordered steps -> (B, width): the look, and how it changed."""
+        return self.video(torch.cat([mu.mean(dim=1), mu[:, -1] - mu[:, 0]], dim=-1))
+
+    def embed_audio(self, mu: torch.Tensor) -> torch.Tensor:
+        h = self.audio_conv(mu.transpose(1, 2))
+        return self.audio(torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=-1))
+
+
+def alignment_loss(heads: AlignmentHeads, video_mu: torch.Tensor, audio_mu: torch.Tensor,
+                   temperature: float = 0.1) -> torch.Tensor:
+    """Symmetric InfoNCE between the heads' summaries of paired clips in a batch.
 
     Contrastive rather than a plain distance: pulling pairs together while pushing other clips
-    apart ties the spaces without rewarding the collapse of both to a constant, and it asks
-    nothing of the per-step structure (15 video steps, 75 audio steps) of either modality.
+    apart ties the spaces without rewarding the collapse of both to a constant.
     """
-    v, a = video_mu.mean(dim=1), audio_mu.mean(dim=1)
-    # Centred on the batch: a shared offset (silence, the table) would make every cosine ~1.
+    v, a = heads.embed_video(video_mu), heads.embed_audio(audio_mu)
+    # Centred on the batch: a shared offset would make every cosine ~1 and the loss flat.
     v = F.normalize(v - v.mean(dim=0), dim=-1)
     a = F.normalize(a - a.mean(dim=0), dim=-1)
     logits = v @ a.T / temperature
@@ -178,6 +208,7 @@ class VAEPair(nn.Module):
         self.cfg = cfg
         self.video = VideoVAE(cfg)
         self.audio = AudioVAE(cfg)
+        self.heads = AlignmentHeads(cfg)
 
     def meta(self) -> dict:
         return {"model": "vae_pair", "config": asdict(self.cfg)}
