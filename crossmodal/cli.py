@@ -63,6 +63,8 @@ def sweep(
     steps: Annotated[int, typer.Option(help="VAE training steps per schedule.")] = 500,
     seed: Annotated[int, typer.Option(help="Seed shared by every schedule.")] = 0,
     only: Annotated[str, typer.Option(help="Comma-separated subset of schedules.")] = "",
+    translator_steps: Annotated[int, typer.Option(
+        help="Also train our translator on each VAE pair for utterance_acc (0: skip).")] = 800,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
     from crossmodal.experiment import prepare
@@ -72,7 +74,10 @@ def sweep(
     chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
     for name in chosen:
         make_schedule(name, max(steps, 1))  # unknown names fail before any work
-    run_sweep(prepare(data, None, seed), out, steps, seed, chosen)
+    if translator_steps < 0:
+        raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
+    run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
+              translator_steps=translator_steps)
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 

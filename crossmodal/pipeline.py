@@ -134,10 +134,11 @@ def _targets(prepared: Prepared) -> torch.Tensor:
 
 
 def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
-                   progress: bool = True) -> None:
+                   progress: bool = True, vae_dir: Path | None = None) -> None:
+    """Our translator on the latents of the run's VAE pair (or the one in `vae_dir`)."""
     from crossmodal.models.translators import load_vae
 
-    vae: VAEPair = load_vae(run / "vae")
+    vae: VAEPair = load_vae(vae_dir or run / "vae")
     codes = encode_split(vae, prepared.data["train"])
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))

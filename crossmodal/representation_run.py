@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -31,6 +32,13 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
     from crossmodal.eval.representation import representation_report
 
     out = Path(out)
+    done = out / "representation.json"
+    if resume and done.is_file():  # finished earlier: the report is a function of the weights
+        from crossmodal.models.translators import load_vae
+
+        report = json.loads(done.read_text())
+        if report.get("steps") == steps:
+            return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched, vae_train_config(steps, seed),

@@ -14,6 +14,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from crossmodal.experiment import Prepared  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
 from crossmodal.models.schedules import SCHEDULES  # noqa: E402
+from crossmodal.models.vae import VAEPair  # noqa: E402
+from crossmodal.pipeline import RunSettings  # noqa: E402
 from crossmodal.representation_run import DEFAULT_VAE_STEPS, train_representation  # noqa: E402
 
 COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig",
@@ -22,20 +24,45 @@ COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig"
 
 def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEPS,
               seed: int = 0, schedules: tuple[str, ...] = SCHEDULES,
-              progress: bool = True) -> list[dict]:
-    """Train every schedule (resuming any that a killed sweep left half done)."""
+              progress: bool = True, translator_steps: int = 0,
+              recognizer_steps: int = 2000) -> list[dict]:
+    """Train every schedule (resuming any that a killed sweep left half done).
+
+    With `translator_steps`, each schedule's VAE pair also gets our translator, and
+    `utterance_acc` is what one shared recogniser hears in its translations of test clips.
+    """
     out = Path(out)
     rows = []
     start = time.perf_counter()
     for name in schedules:
-        _, report = train_representation(prepared, name, out / name, steps, seed,
-                                         resume=True, progress=progress)
+        vae, report = train_representation(prepared, name, out / name, steps, seed,
+                                           resume=True, progress=progress)
+        if translator_steps:
+            settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
+                                   translator_steps=translator_steps,
+                                   recognizer_steps=recognizer_steps,
+                                   recognizer=str(out / "recognizer"))
+            report["utterance_acc"] = _utterance_acc(prepared, vae, out, settings, progress)
         rows.append({c: report.get(c, "") for c in COLUMNS})
         write_sweep_csv(out / "sweep.csv", rows)
         print(f"{name}: recon_audio {report['recon_audio']:.3f} mig {report['mig']:.3f} "
               f"({time.perf_counter() - start:.0f} s so far)", flush=True)
     plot_sweep(out / "sweep.png", rows)
     return rows
+
+
+def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, settings: RunSettings,
+                   progress: bool) -> float:
+    from crossmodal.eval.evaluate import split_inputs
+    from crossmodal.models.translators import VAESeq2Seq, load_slot
+    from crossmodal.pipeline import fit_recognizer, fit_translator
+
+    name = settings.schedule
+    recognizer = fit_recognizer(prepared, out, settings, progress)
+    fit_translator(prepared, out / name, settings, progress, vae_dir=out / name)
+    frames, _, truth = split_inputs(prepared, "test")
+    logmel = VAESeq2Seq(vae, load_slot(out / name / "translator")).translate(frames).logmel
+    return float((recognizer.predict(logmel) == truth).mean())
 
 
 def write_sweep_csv(path: Path, rows: list[dict]) -> None:

@@ -1,0 +1,28 @@
+"""The sweep trains one VAE pair per schedule and writes its table and figure."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from crossmodal.experiment import prepare
+from crossmodal.sweep import COLUMNS, run_sweep
+
+
+def test_sweep_writes_one_row_per_schedule(tiny_data: Path, tmp_path: Path) -> None:
+    prepared = prepare(tiny_data, None, 0, progress=False)
+    run_sweep(prepared, tmp_path, steps=6, schedules=("constant", "capacity"), progress=False,
+              translator_steps=10, recognizer_steps=10)
+    with open(tmp_path / "sweep.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["schedule"] for r in rows] == ["constant", "capacity"]
+    assert tuple(rows[0]) == COLUMNS
+    for row in rows:
+        assert 0 <= float(row["utterance_acc"]) <= 1
+        assert float(row["active_units"]) <= 16 and float(row["recon_audio"]) > 0
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    # a second call resumes: nothing retrained, same table
+    before = (tmp_path / "sweep.csv").read_text()
+    run_sweep(prepared, tmp_path, steps=6, schedules=("constant", "capacity"), progress=False,
+              translator_steps=10, recognizer_steps=10)
+    assert (tmp_path / "sweep.csv").read_text() == before
