@@ -25,7 +25,7 @@ def model() -> VAEPair:
 @pytest.fixture(scope="module")
 def data() -> PairData:
     gen = torch.Generator().manual_seed(0)
-    video = torch.randint(0, 256, (N, 6, 15, 32, 32, 3), generator=gen, dtype=torch.uint8)
+    video = torch.randint(0, 256, (N, 6, 15, 32, 32, 6), generator=gen, dtype=torch.uint8)
     audio = (torch.randn(N, 6, 300, 64, generator=gen) * 3 - 6).half()
     canonical = (torch.randn(N, 6, 300, 64, generator=gen) * 3 - 6).half()
     return PairData(video, audio, canonical)
@@ -62,7 +62,8 @@ def test_representation_report(model: VAEPair, data: PairData) -> None:
 
 def test_traversal_pngs(model: VAEPair, tmp_path) -> None:
     video_path = video_traversal(model, np.zeros(16), tmp_path / "video.png")
-    cell = 64 + CELL_GAP
-    assert Image.open(video_path).size == (7 * cell - CELL_GAP, 16 * cell - CELL_GAP)
+    # each cell: whole frame and object window side by side, 32x32 each, upscaled 2x
+    width, height = 128 + CELL_GAP, 64 + CELL_GAP
+    assert Image.open(video_path).size == (7 * width - CELL_GAP, 16 * height - CELL_GAP)
     audio_path = audio_traversal(model, np.zeros((75, 16)), tmp_path / "audio.png", dims=[0, 3])
     assert Image.open(audio_path).size == (3 * 3 * 80, round(2 * 1.2 * 80))

@@ -66,7 +66,7 @@ def score(pred: np.ndarray, target: np.ndarray, truth: np.ndarray, recognizer: R
 def split_inputs(prepared: Prepared, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every video version of every clip (version-major: the first N items are the original
     videos), the clip's canonical original audio, and its sentence."""
-    video = prepared.features[split].video  # (N, 6, T, 32, 32, 3)
+    video = prepared.features[split].video  # (N, 6, T, 32, 32, 6)
     n, n_video = video.shape[:2]
     target = prepared.data[split].canonical[:, 0].float().numpy()
     frames = np.ascontiguousarray(video.swapaxes(0, 1)).reshape(n * n_video, *video.shape[2:])

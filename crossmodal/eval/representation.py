@@ -40,7 +40,7 @@ def encode_split(model: VAEPair, data: PairData, batch: int = 64) -> dict[str, n
     out: dict[str, list[np.ndarray]] = {"video_mu": [], "audio_mu": [], "audio_canonical_mu": []}
     for start in range(0, len(data), batch):
         sl = slice(start, start + batch)
-        video = data.video[sl].to(device)  # (B, Vv, T, 32, 32, 3)
+        video = data.video[sl].to(device)  # (B, Vv, T, 32, 32, 6)
         b, n_versions = video.shape[:2]
         mu, _ = model.video.encode(video_input(video.flatten(0, 1)))
         out["video_mu"].append(mu.view(b, n_versions, *mu.shape[1:]).cpu().numpy())

@@ -28,22 +28,25 @@ def video_traversal(
     values: Sequence[float] = tuple(np.linspace(-2.5, 2.5, 7)),
 ) -> Path:
     """PNG grid: row d sets latent dim d of one step's code to each value (prior units, so the
-    columns span the prior), other dims kept; each cell is the decoded RGB, upscaled 2x."""
+    columns span the prior), other dims kept; each cell is the decoded whole frame and object
+    window (RGB relative to the table), upscaled 2x."""
     model.eval()
     base = _latent(video_mu_step, model)
     dims, n_values = base.shape[0], len(values)
     z = base.repeat(dims * n_values, 1)
     for d in range(dims):
         z[d * n_values : (d + 1) * n_values, d] = torch.as_tensor(values, dtype=z.dtype)
-    rgb = model.video.decode(z[:, None])[:, 0, :3].clamp(0, 1).cpu().numpy()  # (K, 3, S, S)
+    decoded = model.video.decode(z[:, None])[:, 0].clamp(0, 1)
+    rgb = torch.cat([decoded[:, :3], decoded[:, 4:7]], dim=-1).cpu().numpy()  # (K, 3, S, 2S)
     cells = (rgb.transpose(0, 2, 3, 1) * 255).round().astype(np.uint8)
     cells = cells.repeat(CELL_SCALE, axis=1).repeat(CELL_SCALE, axis=2)
-    size = cells.shape[1]
-    step = size + CELL_GAP
-    grid = np.full((dims * step - CELL_GAP, n_values * step - CELL_GAP, 3), 255, np.uint8)
+    h, w = cells.shape[1:3]
+    grid = np.full((dims * (h + CELL_GAP) - CELL_GAP, n_values * (w + CELL_GAP) - CELL_GAP, 3),
+                   255, np.uint8)
     for k, cell in enumerate(cells):
         row, col = divmod(k, n_values)
-        grid[row * step : row * step + size, col * step : col * step + size] = cell
+        top, left = row * (h + CELL_GAP), col * (w + CELL_GAP)
+        grid[top : top + h, left : left + w] = cell
     path = Path(path)
     with atomic_path(path) as tmp:
         Image.fromarray(grid).save(tmp, format="PNG")

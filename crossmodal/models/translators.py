@@ -1,6 +1,7 @@
 """Video in, log-mel out: every model that is evaluated, behind one interface and one registry.
 
-Each model reads only the video of a clip (15 steps of 32x32 RGB, `crossmodal.features.video`)
+Each model reads only the video of a clip (15 steps of two 32x32 RGB views,
+`crossmodal.features.video`)
 and returns a log-mel spectrogram in canonical timing (`crossmodal.features.align`), which is
 what every metric and the recogniser compare. Loading a model needs only its run folder.
 """
@@ -17,10 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from crossmodal.errors import CrossmodalError
+from crossmodal.features.video import CHANNELS
 from crossmodal.models.baseline import BaselineTranslator
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.models.vae import (
     AUDIO_STRIDE,
+    VIDEO_IN,
     VAEConfig,
     VAEPair,
     denormalise_logmel,
@@ -29,7 +32,7 @@ from crossmodal.models.vae import (
 )
 from crossmodal.train.loop import WEIGHTS_FILE, load_weights, read_meta
 
-RAW_POOL = 2  # the ablation sees 16x16 x 4 channels = 1,024 raw values per video step
+RAW_POOL = 2  # the ablation sees 16x16 x 7 channels = 1,792 raw values per video step
 BASELINE_SIZE = 8  # the baseline's per-clip vector is built from 8x8 frames
 BATCH = 256
 
@@ -45,7 +48,7 @@ class Translator(Protocol):
     name: str
 
     def translate(self, frames: np.ndarray) -> Translation:
-        """(N, 15, 32, 32, 3) uint8 video steps -> translated speech."""
+        """(N, 15, 32, 32, 6) uint8 video steps -> translated speech."""
         ...
 
 
@@ -53,26 +56,26 @@ class Translator(Protocol):
 
 
 def raw_video_steps(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 32, 32, 3) uint8 -> (B, T, 1024): the VAE's input, pooled, with no encoder."""
+    """(B, T, 32, 32, 6) uint8 -> (B, T, 1792): the VAE's input, pooled, with no encoder."""
     x = video_input(frames)
     b, t = x.shape[:2]
     return F.avg_pool2d(x.flatten(0, 1), RAW_POOL).reshape(b, t, -1)
 
 
 def clip_vector(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, 32, 32, 3) uint8 -> (B, 512): the baseline's one vector per clip.
+    """(B, T, 32, 32, 6) uint8 -> (B, 512): the baseline's one vector per clip.
 
     The earlier work used one CLIP embedding (512-d) per clip. With no pretrained network, the
-    first and last steps in colour and two middle steps in grey, all at 8x8 and relative to
-    the table (2 x 3 x 64 + 2 x 64 = 512), keep what one vector can: which object, where it
-    started, where it went.
+    vector is built from the same two views every model reads, at 8x8 and relative to the
+    table: the whole frame in grey at the first and last step (where the object went,
+    2 x 64) and the object window in colour at the first and last step (what it is and how
+    it turned, 2 x 3 x 64), 512 values in all.
     """
     x = F.adaptive_avg_pool2d(video_input(frames).flatten(0, 1), BASELINE_SIZE)
-    x = x.view(len(frames), -1, 4, BASELINE_SIZE, BASELINE_SIZE)
-    t = x.shape[1]
-    colour = x[:, [0, t - 1], :3].flatten(1)
-    grey = x[:, [t // 3, 2 * t // 3], :3].mean(dim=2).flatten(1)
-    return torch.cat([colour, grey], dim=1)
+    x = x.view(len(frames), -1, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)[:, [0, -1]]
+    grey = x[:, :, :3].mean(dim=2).flatten(1)
+    window = x[:, :, 4:7].flatten(1)
+    return torch.cat([grey, window], dim=1)
 
 
 def mel_steps(logmel: torch.Tensor) -> torch.Tensor:
@@ -89,8 +92,10 @@ def steps_mel(steps: torch.Tensor) -> torch.Tensor:
 def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Tensor]]
              ) -> dict[str, np.ndarray]:
     frames = np.asarray(frames)
-    if frames.ndim != 5 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise CrossmodalError(f"expected uint8 video steps (N, T, S, S, 3), got {frames.shape}")
+    if frames.ndim != 5 or frames.shape[-1] != CHANNELS or frames.dtype != np.uint8:
+        raise CrossmodalError(
+            f"expected uint8 video steps (N, T, S, S, {CHANNELS}), got {frames.shape}"
+        )
     parts: dict[str, list[np.ndarray]] = {}
     with torch.no_grad():
         for i in range(0, len(frames), BATCH):

@@ -49,23 +49,32 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
-def video_input(frames: torch.Tensor) -> torch.Tensor:
-    """(B, T, S, S, 3) uint8 -> (B, T, 4, S, S): RGB relative to the table plus the grey
-    change since the previous step, which is where motion shows.
+VIDEO_IN = 7  # channels of `video_input`
 
-    The frame's median colour (the table) is subtracted: otherwise the table's colour and
-    lighting, which fill most of the frame, dominate the reconstruction error and the small
-    object is barely encoded.
+
+def _relative(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB minus the view's median colour (the table)."""
+    return rgb - rgb.flatten(3).median(dim=-1).values[..., None, None]
+
+
+def video_input(frames: torch.Tensor) -> torch.Tensor:
+    """(B, T, S, S, 6) uint8 -> (B, T, 7, S, S): the whole frame's RGB relative to the table,
+    its grey change since the previous step (where motion shows), and the object window's RGB
+    relative to the table (what the object is), all mapped into [0, 1].
+
+    The table colour is subtracted: otherwise the table's colour and lighting, which fill most
+    of the frame, dominate the reconstruction error and the small object is barely encoded.
     """
-    rgb = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
-    table = rgb.flatten(3).median(dim=-1).values[..., None, None]
-    grey = rgb.mean(dim=2, keepdim=True)
+    views = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
+    whole, window = views[:, :, :3], views[:, :, 3:6]
+    grey = whole.mean(dim=2, keepdim=True)
     diff = torch.cat([torch.zeros_like(grey[:, :1]), grey[:, 1:] - grey[:, :-1]], dim=1)
-    return torch.cat([rgb - table, diff], dim=2).mul(0.5).add(0.5).clamp(0, 1)
+    x = torch.cat([_relative(whole), diff, _relative(window)], dim=2)
+    return x.mul(0.5).add(0.5).clamp(0, 1)
 
 
 class VideoVAE(nn.Module):
-    """A per-step convolutional VAE over (4, S, S) inputs, halving S down to 4x4."""
+    """A per-step convolutional VAE over (7, S, S) inputs, halving S down to 4x4."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
@@ -73,7 +82,7 @@ class VideoVAE(nn.Module):
         n_down = int(math.log2(cfg.video_size // 4))
         if 4 * 2**n_down != cfg.video_size:
             raise CrossmodalError(f"video_size must be 4 times a power of 2, got {cfg.video_size}")
-        widths = [4] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
+        widths = [VIDEO_IN] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
         top = widths[-1] * 16
         down: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
@@ -82,13 +91,13 @@ class VideoVAE(nn.Module):
                                      nn.Linear(256, 2 * cfg.latent_dim))
         up: list[nn.Module] = []
         for a, b in itertools.pairwise(widths[::-1]):
-            up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != 4 else nn.Sigmoid()]
+            up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != VIDEO_IN else nn.Sigmoid()]
         self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
                                      nn.Linear(256, top), nn.SiLU(),
                                      nn.Unflatten(1, (widths[-1], 4, 4)), *up)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, 4, S, S) -> mu, logvar (B, T, D)."""
+        """(B, T, 7, S, S) -> mu, logvar (B, T, D)."""
         b, t = x.shape[:2]
         mu, logvar = self.encoder(x.flatten(0, 1)).chunk(2, dim=-1)
         return mu.view(b, t, -1), logvar.clamp(-10, 6).view(b, t, -1)
@@ -96,7 +105,7 @@ class VideoVAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b, t = z.shape[:2]
         size = self.cfg.video_size
-        return self.decoder(z.flatten(0, 1)).view(b, t, 4, size, size)
+        return self.decoder(z.flatten(0, 1)).view(b, t, VIDEO_IN, size, size)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood (up to a constant), summed per step, mean over steps."""

@@ -28,7 +28,7 @@ def canonical_audio(audio: np.ndarray) -> np.ndarray:
 class PairData:
     """Feature tensors of one split, ready for batching."""
 
-    video: torch.Tensor  # (N, 6, T, 32, 32, 3) uint8
+    video: torch.Tensor  # (N, 6, T, 32, 32, 6) uint8
     audio: torch.Tensor  # (N, 6, 300, 64) float16 natural timing
     canonical: torch.Tensor  # (N, 6, 300, 64) float16 canonical timing
 
