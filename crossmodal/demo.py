@@ -18,8 +18,8 @@ from crossmodal.models.schedules import plot_schedules
 from crossmodal.pipeline import RunSettings, fit_run
 
 #: Demo-sized training: the linear ramp-up the seed recommends, and short runs of every model.
-DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 300, "translator_steps": 600,
-                 "baseline_steps": 200, "baseline_hidden": 128, "recognizer_steps": 600}
+DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 300, "translator_steps": 400,
+                 "baseline_steps": 100, "baseline_hidden": 64, "recognizer_steps": 500}
 
 
 def run_demo(out: str | Path, holdout: str | None, voices: int, seed: int) -> dict:
