@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench sweep clean
+.PHONY: demo test lint bench sweep reproduce clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,19 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check crossmodal tests
 
+# The full 1,000-clip set (prints clips per second), then the long experiments of the docs.
 bench: $(STAMP)
 	$(BIN)/crossmodal generate runs/bench --voices 20
+
+runs/bench/manifest.csv: | $(STAMP)
+	$(BIN)/crossmodal generate runs/bench --voices 20
+
+sweep: runs/bench/manifest.csv
+	$(BIN)/crossmodal sweep runs/bench --out runs/sweep_full --steps 500 --translator-steps 800
+
+reproduce: runs/bench/manifest.csv
+	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 500 \
+		--translator-steps 800 --baseline-steps 400
 
 clean:
 	rm -rf $(VENV) runs

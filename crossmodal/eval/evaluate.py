@@ -15,6 +15,7 @@ model):
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from crossmodal.models.vae import VAEPair
 from crossmodal.pipeline import RunSettings, labels, real_test_audio
 
 EVAL_SPLITS = ("test", "holdout")
+RECOGNIZER_BAR = 0.99  # below this on real audio, the recogniser's verdicts do not count
 PREDICTIONS = "predictions"  # folder of per-model, per-split arrays the report draws from
 
 
@@ -83,6 +85,10 @@ def evaluate_run(run: str | Path, progress: bool = True,
     recognizer_dir = Path(settings.recognizer) if settings.recognizer else run / "recognizer"
     recognizer = Recognizer.load(recognizer_dir)
     recognizer_acc = recognizer.accuracy(*real_test_audio(prepared))
+    if recognizer_acc < RECOGNIZER_BAR:
+        print(f"warning: the recogniser hears only {recognizer_acc:.3f} of real test audio "
+              f"right (< {RECOGNIZER_BAR}); its verdicts on translations do not count",
+              file=sys.stderr)
     vae = load_vae(run / "vae")
     units = BaselineTranslator.load(run / "baseline").units
     disentanglement = _disentanglement(run)
