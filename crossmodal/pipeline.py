@@ -47,7 +47,7 @@ class RunSettings:
     seed: int = 0
     schedule: str = "linear"
     vae_steps: int = 500
-    translator_steps: int = 1500
+    translator_steps: int = 2000
     baseline_steps: int = 600
     baseline_hidden: int = 128
     recognizer_steps: int = 2000
