@@ -60,6 +60,10 @@ class RunSettings:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
         make_schedule(self.schedule, self.vae_steps)
 
+    def recognizer_dir(self, run: str | Path) -> Path:
+        """Where the run's recogniser lives: a shared folder if named, else RUN/recognizer."""
+        return Path(self.recognizer) if self.recognizer else Path(run) / "recognizer"
+
     @classmethod
     def load(cls, run: str | Path) -> RunSettings:
         path = Path(run) / RUN_FILE
@@ -104,7 +108,7 @@ def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
                    progress: bool = True) -> Recognizer:
     """Real audio of the training voices, every sentence (held-out pairs included: the
     recogniser is a listener, not a translator, and must know every sentence)."""
-    folder = Path(settings.recognizer) if settings.recognizer else run / "recognizer"
+    folder = settings.recognizer_dir(run)
     if (folder / "model.safetensors").is_file():
         return Recognizer.load(folder)
     train_voices = {r.voice for r in prepared.splits["train"]}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,18 +51,34 @@ def _encode_audio(vae: VAEPair, logmels: np.ndarray) -> np.ndarray:
     return torch.cat(parts).numpy()
 
 
-def score(pred: np.ndarray, target: np.ndarray, truth: np.ndarray, recognizer: Recognizer,
-          vae: VAEPair, units: AudioUnits) -> tuple[dict[str, float | int], np.ndarray]:
+@dataclass
+class Reference:
+    """One split's inputs and real audio, with its encodings, shared by every model."""
+
+    frames: np.ndarray
+    target: np.ndarray
+    truth: np.ndarray
+    target_latents: np.ndarray
+    target_tokens: np.ndarray
+
+
+def reference(prepared: Prepared, split: str, vae: VAEPair, units: AudioUnits) -> Reference:
+    frames, target, truth = split_inputs(prepared, split)
+    return Reference(frames, target, truth, _encode_audio(vae, target), units.encode(target))
+
+
+def score(pred: np.ndarray, ref: Reference, recognizer: Recognizer, vae: VAEPair,
+          units: AudioUnits) -> tuple[dict[str, float | int], np.ndarray]:
     """One split's contract figures, and the recogniser's verdicts on the predictions."""
     heard = recognizer.predict(pred)
     return {
         "n": int(len(pred)),
-        "cosine_distance": cosine_distance(pred, target),
-        "mse": mse(pred, target),
-        **factor_accuracy(heard, truth),
+        "cosine_distance": cosine_distance(pred, ref.target),
+        "mse": mse(pred, ref.target),
+        **factor_accuracy(heard, ref.truth),
         "latent_cosine_distance": latent_cosine_distance(_encode_audio(vae, pred),
-                                                         _encode_audio(vae, target)),
-        "token_distance": token_distance(units.encode(pred), units.encode(target)),
+                                                         ref.target_latents),
+        "token_distance": token_distance(units.encode(pred), ref.target_tokens),
     }, heard
 
 
@@ -82,8 +99,7 @@ def evaluate_run(run: str | Path, progress: bool = True,
     settings = RunSettings.load(run)
     if prepared is None:
         prepared = prepare(settings.data, settings.holdout, settings.seed, progress=progress)
-    recognizer_dir = Path(settings.recognizer) if settings.recognizer else run / "recognizer"
-    recognizer = Recognizer.load(recognizer_dir)
+    recognizer = Recognizer.load(settings.recognizer_dir(run))
     recognizer_acc = recognizer.accuracy(*real_test_audio(prepared))
     if recognizer_acc < RECOGNIZER_BAR:
         print(f"warning: the recogniser hears only {recognizer_acc:.3f} of real test audio "
@@ -92,20 +108,20 @@ def evaluate_run(run: str | Path, progress: bool = True,
     vae = load_vae(run / "vae")
     units = BaselineTranslator.load(run / "baseline").units
     disentanglement = _disentanglement(run)
+    refs = {split: reference(prepared, split, vae, units) if prepared.splits[split] else None
+            for split in EVAL_SPLITS}
     results: dict[str, dict] = {}
     for name, (folder, _) in MODELS.items():
         model = load_model(run, name)
         splits: dict[str, dict | None] = {}
-        for split in EVAL_SPLITS:
-            if not prepared.splits[split]:
+        for split, ref in refs.items():
+            if ref is None:
                 splits[split] = None
                 continue
-            frames, target, truth = split_inputs(prepared, split)
-            translation = model.translate(frames)
-            splits[split], heard = score(translation.logmel, target, truth, recognizer, vae,
-                                         units)
+            translation = model.translate(ref.frames)
+            splits[split], heard = score(translation.logmel, ref, recognizer, vae, units)
             _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz", translation.logmel,
-                              target, truth, heard, len(prepared.splits[split]))
+                              ref.target, ref.truth, heard, len(prepared.splits[split]))
         metrics = {"model": name, "schedule": settings.schedule, "holdout": settings.holdout,
                    "splits": splits, "recognizer_acc": recognizer_acc,
                    "disentanglement": disentanglement}

@@ -155,24 +155,24 @@ class Baseline:
 # --- loading from a run folder ---------------------------------------------------------------
 
 
-def load_vae(folder: str | Path) -> VAEPair:
+def _load(folder: str | Path, name: str, what: str, build: Callable[[dict], torch.nn.Module]):
+    """A model saved by the training loop with {"model": name, "config": ...} as its meta."""
     path = Path(folder) / WEIGHTS_FILE
     meta = read_meta(path)
-    if meta.get("model") != "vae_pair":
-        raise CrossmodalError(f"{path} holds {meta.get('model')!r}, not a VAE pair")
-    vae = VAEPair(VAEConfig(**meta["config"]))
-    load_weights(vae, path)
-    return vae.eval()
+    if meta.get("model") != name:
+        raise CrossmodalError(f"{path} holds {meta.get('model')!r}, not a {what}")
+    model = build(meta["config"])
+    load_weights(model, path)
+    return model.eval()
+
+
+def load_vae(folder: str | Path) -> VAEPair:
+    return _load(folder, "vae_pair", "VAE pair", lambda c: VAEPair(VAEConfig(**c)))
 
 
 def load_slot(folder: str | Path) -> SlotTranslator:
-    path = Path(folder) / WEIGHTS_FILE
-    meta = read_meta(path)
-    if meta.get("model") != "slot_translator":
-        raise CrossmodalError(f"{path} holds {meta.get('model')!r}, not a slot translator")
-    seq = SlotTranslator(TranslatorConfig(**meta["config"]))
-    load_weights(seq, path)
-    return seq.eval()
+    return _load(folder, "slot_translator", "slot translator",
+                 lambda c: SlotTranslator(TranslatorConfig(**c)))
 
 
 #: Where each model lives in a run folder, and how to load it.
