@@ -29,11 +29,12 @@ runs/bench/manifest.csv: | $(STAMP)
 	$(BIN)/crossmodal generate runs/bench --voices 20
 
 sweep: runs/bench/manifest.csv
-	$(BIN)/crossmodal sweep runs/bench --out runs/sweep_full --steps 500 --translator-steps 800
+	$(BIN)/crossmodal sweep runs/bench --out runs/sweep_full --steps 500 --translator-steps 800 \
+		--align-weight 10
 
 reproduce: runs/bench/manifest.csv
-	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 500 \
-		--translator-steps 800 --baseline-steps 400
+	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 1000 \
+		--translator-steps 2000 --baseline-steps 400
 
 clean:
 	rm -rf $(VENV) runs

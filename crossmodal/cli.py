@@ -56,6 +56,17 @@ def schedules(
         plot_schedules(plot, steps)
 
 
+Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
+Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
+VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
+AlignWeight = Annotated[float | None, typer.Option(
+    help="Weight of the VAEs' contrastive term (default: the project's, 2000).")]
+TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) steps.")]
+BaselineSteps = Annotated[int, typer.Option(help="Baseline LSTM steps.")]
+BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original: 1024).")]
+RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
+
+
 @app.command()
 def sweep(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
@@ -65,6 +76,7 @@ def sweep(
     only: Annotated[str, typer.Option(help="Comma-separated subset of schedules.")] = "",
     translator_steps: Annotated[int, typer.Option(
         help="Also train our translator on each VAE pair for utterance_acc (0: skip).")] = 800,
+    align_weight: AlignWeight = None,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
     from crossmodal.experiment import prepare
@@ -76,30 +88,24 @@ def sweep(
         make_schedule(name, max(steps, 1))  # unknown names fail before any work
     if translator_steps < 0:
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
+    weight = {} if align_weight is None else {"align_weight": align_weight}
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
-              translator_steps=translator_steps)
+              translator_steps=translator_steps, **weight)
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
 def _settings(data: Path, holdout: str, seed: int, schedule: str, vae_steps: int,
-              translator_steps: int, baseline_steps: int, baseline_hidden: int,
-              recognizer_steps: int):
+              align_weight: float | None, translator_steps: int, baseline_steps: int,
+              baseline_hidden: int, recognizer_steps: int):
     from crossmodal.data.splits import parse_holdout
     from crossmodal.pipeline import RunSettings
 
+    weight = {} if align_weight is None else {"align_weight": align_weight}
     return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, seed=seed,
                        schedule=schedule, vae_steps=vae_steps, translator_steps=translator_steps,
                        baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
-                       recognizer_steps=recognizer_steps)
+                       recognizer_steps=recognizer_steps, **weight)
 
-
-Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
-Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
-VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
-TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) steps.")]
-BaselineSteps = Annotated[int, typer.Option(help="Baseline LSTM steps.")]
-BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original: 1024).")]
-RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
 
 
 @app.command()
@@ -109,7 +115,8 @@ def train(
     holdout: Holdout = "none",
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
-    vae_steps: VaeSteps = 500,
+    vae_steps: VaeSteps = 1000,
+    align_weight: AlignWeight = None,
     translator_steps: TranslatorSteps = 2000,
     baseline_steps: BaselineSteps = 600,
     baseline_hidden: BaselineHidden = 128,
@@ -122,8 +129,8 @@ def train(
     from crossmodal.experiment import prepare
     from crossmodal.pipeline import fit_run
 
-    settings = _settings(data, holdout, seed, schedule, vae_steps, translator_steps,
-                         baseline_steps, baseline_hidden, recognizer_steps)
+    settings = _settings(data, holdout, seed, schedule, vae_steps, align_weight,
+                         translator_steps, baseline_steps, baseline_hidden, recognizer_steps)
     prepared = prepare(data, settings.holdout, seed)
     fit_run(prepared, out, settings)
     results = evaluate_run(out, prepared=prepared)
@@ -181,7 +188,8 @@ def reproduce(
     only: Annotated[str, typer.Option(help="Comma-separated subset of protocols.")] = "",
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
-    vae_steps: VaeSteps = 500,
+    vae_steps: VaeSteps = 1000,
+    align_weight: AlignWeight = None,
     translator_steps: TranslatorSteps = 2000,
     baseline_steps: BaselineSteps = 600,
     baseline_hidden: BaselineHidden = 128,
@@ -194,8 +202,8 @@ def reproduce(
 
     start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
-    settings = _settings(data, "none", seed, schedule, vae_steps, translator_steps,
-                         baseline_steps, baseline_hidden, recognizer_steps)
+    settings = _settings(data, "none", seed, schedule, vae_steps, align_weight,
+                         translator_steps, baseline_steps, baseline_hidden, recognizer_steps)
     run_protocols(settings, out, names)
     typer.echo((out / "results.md").read_text())
     typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.png'} in "

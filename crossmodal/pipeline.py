@@ -31,6 +31,7 @@ from crossmodal.models.vae import VAEPair
 from crossmodal.representation_run import train_representation
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
+from crossmodal.train.vae import ALIGN_WEIGHT
 
 RUN_FILE = "run.json"
 #: Target audio of the translators: the unshifted versions. Speed and pitch versions move the
@@ -46,7 +47,8 @@ class RunSettings:
     holdout: str = "none"
     seed: int = 0
     schedule: str = "linear"
-    vae_steps: int = 500
+    vae_steps: int = 1000
+    align_weight: float = ALIGN_WEIGHT
     translator_steps: int = 2000
     baseline_steps: int = 600
     baseline_hidden: int = 128
@@ -58,6 +60,8 @@ class RunSettings:
             value = getattr(self, f.name)
             if f.name.endswith("_steps") and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
+        if not self.align_weight >= 0:
+            raise CrossmodalError(f"align_weight must be >= 0, got {self.align_weight}")
         make_schedule(self.schedule, self.vae_steps)
 
     def recognizer_dir(self, run: str | Path) -> Path:
@@ -96,7 +100,8 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
     stage("recognizer", fit_recognizer, prepared, run, settings, progress)
     stage("vae", lambda: train_representation(prepared, settings.schedule, run / "vae",
                                               settings.vae_steps, settings.seed, resume=True,
-                                              progress=progress))
+                                              progress=progress,
+                                              align_weight=settings.align_weight))
     stage("translator", fit_translator, prepared, run, settings, progress)
     stage("ablation", fit_ablation, prepared, run, settings, progress)
     stage("baseline", fit_baseline, prepared, run, settings, progress)

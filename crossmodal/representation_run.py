@@ -11,7 +11,7 @@ from crossmodal.io import write_json
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.vae import VAEConfig, VAEPair
 from crossmodal.train.loop import TrainConfig
-from crossmodal.train.vae import train_vae_pair
+from crossmodal.train.vae import ALIGN_WEIGHT, train_vae_pair
 
 DEFAULT_VAE_STEPS = 500
 #: Schedule parameters for this project's loss scale (recon in nats per step, KL summed over
@@ -27,7 +27,8 @@ def vae_train_config(steps: int, seed: int) -> TrainConfig:
 
 def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          steps: int = DEFAULT_VAE_STEPS, seed: int = 0, resume: bool = False,
-                         progress: bool = True) -> tuple[VAEPair, dict]:
+                         progress: bool = True,
+                         align_weight: float = ALIGN_WEIGHT) -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     from crossmodal.eval.representation import representation_report
 
@@ -37,16 +38,18 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
         from crossmodal.models.translators import load_vae
 
         report = json.loads(done.read_text())
-        if report.get("steps") == steps:
+        if report.get("steps") == steps and report.get("align_weight") == align_weight:
             return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched, vae_train_config(steps, seed),
-                                   out, VAEConfig(), resume=resume, progress=progress)
+                                   out, VAEConfig(), resume=resume, progress=progress,
+                                   align_weight=align_weight)
     seconds = time.perf_counter() - start
     report = representation_report(model, prepared.data["test"], prepared.factors("test"),
                                    seed=seed)
-    report = {"schedule": schedule, "steps": steps, "train_seconds": round(seconds, 1),
+    report = {"schedule": schedule, "steps": steps, "align_weight": align_weight,
+              "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
     write_json(out / "representation.json", report)
     _traversals(model, prepared, out)

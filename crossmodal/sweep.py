@@ -17,6 +17,7 @@ from crossmodal.models.schedules import SCHEDULES  # noqa: E402
 from crossmodal.models.vae import VAEPair  # noqa: E402
 from crossmodal.pipeline import RunSettings  # noqa: E402
 from crossmodal.representation_run import DEFAULT_VAE_STEPS, train_representation  # noqa: E402
+from crossmodal.train.vae import ALIGN_WEIGHT  # noqa: E402
 
 COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig",
            "dci_disentanglement", "sap", "factorvae", "utterance_acc", "train_seconds")
@@ -25,7 +26,7 @@ COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig"
 def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEPS,
               seed: int = 0, schedules: tuple[str, ...] = SCHEDULES,
               progress: bool = True, translator_steps: int = 0,
-              recognizer_steps: int = 2000) -> list[dict]:
+              recognizer_steps: int = 2000, align_weight: float = ALIGN_WEIGHT) -> list[dict]:
     """Train every schedule (resuming any that a killed sweep left half done).
 
     With `translator_steps`, each schedule's VAE pair also gets our translator, and
@@ -36,10 +37,11 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEP
     start = time.perf_counter()
     for name in schedules:
         vae, report = train_representation(prepared, name, out / name, steps, seed,
-                                           resume=True, progress=progress)
+                                           resume=True, progress=progress,
+                                           align_weight=align_weight)
         if translator_steps:
             settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
-                                   translator_steps=translator_steps,
+                                   align_weight=align_weight, translator_steps=translator_steps,
                                    recognizer_steps=recognizer_steps,
                                    recognizer=str(out / "recognizer"))
             report["utterance_acc"] = _utterance_acc(prepared, vae, out, settings, progress)

@@ -94,6 +94,8 @@ def test_translate_and_evaluate_fail_in_one_line(tiny_run: Path, tmp_path: Path)
         (("evaluate", str(tmp_path / "no_run")), "is not a run folder"),
         (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--holdout", "pairs:fly-pen"),
          "bad holdout pair"),
+        (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--align-weight", "-1"),
+         "align_weight must be >= 0"),
     ]
     for args, message in cases:
         result = _cli(*args)

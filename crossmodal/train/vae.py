@@ -19,7 +19,10 @@ from crossmodal.models.vae import (
 from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
 from crossmodal.train.pairs import PairData
 
-ALIGN_WEIGHT = 10.0  # in nats, next to reconstruction sums in the hundreds
+#: Weight of the contrastive term (nats) next to reconstruction sums in the thousands. At 10 the
+#: video latents barely tell the objects apart (test utterance_acc 0.29 after translation);
+#: 2,000 keeps reconstruction close while the objects become readable (docs/results.md).
+ALIGN_WEIGHT = 2000.0
 
 
 VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
@@ -43,7 +46,8 @@ def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
 
 def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir: str | Path,
                    vae_cfg: VAEConfig | None = None, resume: bool = False,
-                   progress: bool = True) -> tuple[VAEPair, TrainResult]:
+                   progress: bool = True,
+                   align_weight: float = ALIGN_WEIGHT) -> tuple[VAEPair, TrainResult]:
     vae_cfg = vae_cfg or VAEConfig()
     seed_everything(cfg.seed)
     model = VAEPair(vae_cfg)
@@ -61,13 +65,13 @@ def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir
         parts = vae_losses(m, batch)
         kl = parts["kl_video"] + parts["kl_audio"]
         loss = (parts["recon_video"] + parts["recon_audio"] + schedule.kl_term(kl, step)
-                + ALIGN_WEIGHT * parts["align"])
+                + align_weight * parts["align"])
         logs = {k: float(v.detach()) for k, v in parts.items()}
         logs["beta"] = schedule.beta(step)
         return loss, logs
 
     extra = {"model": model.meta(), "schedule": {"name": schedule.name, **_params(schedule)},
-             "vae": asdict(vae_cfg), "align_weight": ALIGN_WEIGHT}
+             "vae": asdict(vae_cfg), "align_weight": align_weight}
     result = train(model, batches, step_fn, cfg, run_dir, resume=resume, extra_config=extra,
                    model_meta=model.meta(), progress=progress)
     return model.eval(), result
