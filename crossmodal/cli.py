@@ -67,6 +67,12 @@ BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original:
 RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
 
 
+def _align_weight(value: float | None) -> dict[str, float]:
+    """--align-weight as keyword arguments; absent, the library's default applies (kept in
+    crossmodal.train.vae, which the CLI imports only when a command runs)."""
+    return {} if value is None else {"align_weight": value}
+
+
 @app.command()
 def sweep(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
@@ -86,11 +92,14 @@ def sweep(
     chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
     for name in chosen:
         make_schedule(name, max(steps, 1))  # unknown names fail before any work
+    from crossmodal.train.vae import check_align_weight
+
     if translator_steps < 0:
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
-    weight = {} if align_weight is None else {"align_weight": align_weight}
+    if align_weight is not None:
+        check_align_weight(align_weight)  # before features are computed, not after
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
-              translator_steps=translator_steps, **weight)
+              translator_steps=translator_steps, **_align_weight(align_weight))
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
@@ -100,11 +109,10 @@ def _settings(data: Path, holdout: str, seed: int, schedule: str, vae_steps: int
     from crossmodal.data.splits import parse_holdout
     from crossmodal.pipeline import RunSettings
 
-    weight = {} if align_weight is None else {"align_weight": align_weight}
     return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, seed=seed,
                        schedule=schedule, vae_steps=vae_steps, translator_steps=translator_steps,
                        baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
-                       recognizer_steps=recognizer_steps, **weight)
+                       recognizer_steps=recognizer_steps, **_align_weight(align_weight))
 
 
 

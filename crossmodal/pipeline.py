@@ -31,7 +31,7 @@ from crossmodal.models.vae import VAEPair
 from crossmodal.representation_run import train_representation
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
-from crossmodal.train.vae import ALIGN_WEIGHT
+from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
 
 RUN_FILE = "run.json"
 #: Target audio of the translators: the unshifted versions. Speed and pitch versions move the
@@ -60,8 +60,7 @@ class RunSettings:
             value = getattr(self, f.name)
             if f.name.endswith("_steps") and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
-        if not self.align_weight >= 0:
-            raise CrossmodalError(f"align_weight must be >= 0, got {self.align_weight}")
+        check_align_weight(self.align_weight)
         make_schedule(self.schedule, self.vae_steps)
 
     def recognizer_dir(self, run: str | Path) -> Path:

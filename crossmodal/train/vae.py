@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.models.schedules import Schedule
 from crossmodal.models.vae import (
     VAEConfig,
@@ -21,8 +22,14 @@ from crossmodal.train.pairs import PairData
 
 #: Weight of the contrastive term (nats) next to reconstruction sums in the thousands. At 10 the
 #: video latents barely tell the objects apart (test utterance_acc 0.29 after translation);
-#: 2,000 keeps reconstruction close while the objects become readable (docs/results.md).
+#: 2,000 makes them readable at some cost in audio reconstruction (docs/results.md).
 ALIGN_WEIGHT = 2000.0
+
+
+def check_align_weight(weight: float) -> float:
+    if not weight >= 0:
+        raise CrossmodalError(f"align_weight must be >= 0, got {weight}")
+    return weight
 
 
 VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
@@ -49,6 +56,7 @@ def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir
                    progress: bool = True,
                    align_weight: float = ALIGN_WEIGHT) -> tuple[VAEPair, TrainResult]:
     vae_cfg = vae_cfg or VAEConfig()
+    check_align_weight(align_weight)
     seed_everything(cfg.seed)
     model = VAEPair(vae_cfg)
 
