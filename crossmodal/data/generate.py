@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,30 +58,50 @@ def render_clip(root: Path, item: ClipPlan) -> ClipRecord:
                       item.voice.name, item.utterance.text, round(onset, 4))
 
 
-def _render_star(args: tuple[Path, ClipPlan]) -> ClipRecord:
-    return render_clip(*args)
+def render_voice(root: Path, plans: list[ClipPlan]) -> list[ClipRecord]:
+    """Render one voice's clips in plan order.
+
+    espeak-ng keeps state from one utterance to the next inside a process (the same sentence
+    comes out a few samples longer or shorter after other sentences), so a voice's speech is
+    only reproducible when it is made by a process that has spoken nothing else before.
+    `generate` gives every voice such a process; calling this directly does not.
+    """
+    return [render_clip(root, p) for p in plans]
+
+
+def _render_voice_star(args: tuple[Path, list[ClipPlan]]) -> list[ClipRecord]:
+    return render_voice(*args)
+
+
+def by_voice(plans: list[ClipPlan]) -> list[list[ClipPlan]]:
+    """Plans grouped by voice, in plan order within and between groups."""
+    groups: dict[str, list[ClipPlan]] = {}
+    for p in plans:
+        groups.setdefault(p.voice.name, []).append(p)
+    return list(groups.values())
 
 
 def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0,
              workers: int | None = None, progress: bool = True) -> tuple[list[ClipRecord], float]:
-    """Write OUT/clips/*.mp4, OUT/manifest.csv and OUT/contact_sheet.png; returns seconds taken."""
+    """Write OUT/clips/*.mp4, OUT/manifest.csv and OUT/contact_sheet.png; returns seconds taken.
+
+    Each voice is rendered by a fresh worker process forked from a server that has never
+    loaded espeak-ng, so the same seed gives the same speech whatever ran before and however
+    many workers there are.
+    """
     root = Path(out)
     (root / "clips").mkdir(parents=True, exist_ok=True)
-    plans = plan(n_voices, seed)
-    workers = workers or min(len(plans), os.cpu_count() or 1)
+    groups = by_voice(plan(n_voices, seed))
+    workers = workers or min(len(groups), os.cpu_count() or 1)
     start = time.perf_counter()
-    jobs = [(root, p) for p in plans]
-    bar = tqdm(total=len(jobs), desc="render", unit="clip", disable=not progress)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    bar = tqdm(total=sum(map(len, groups)), desc="render", unit="clip", disable=not progress)
     records: list[ClipRecord] = []
-    if workers == 1:
-        for job in jobs:
-            records.append(_render_star(job))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for record in pool.map(_render_star, jobs, chunksize=4):
-                records.append(record)
-                bar.update()
+    with ctx.Pool(min(workers, len(groups)), maxtasksperchild=1) as pool:
+        for voice_records in pool.imap(_render_voice_star, [(root, g) for g in groups]):
+            records.extend(voice_records)
+            bar.update(len(voice_records))
     bar.close()
     write_manifest(root, records)
     seconds = time.perf_counter() - start
