@@ -26,12 +26,7 @@ from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
-from crossmodal.models.translators import (
-    RAW_WINDOW_VALUES,
-    clip_vector,
-    mel_steps,
-    raw_video_steps,
-)
+from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
 from crossmodal.models.vae import VAEPair
 from crossmodal.representation_run import train_representation
 from crossmodal.train.pairs import TRAIN_AUDIO
@@ -156,8 +151,7 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
     d = vae.cfg.latent_dim
-    cfg = TranslatorConfig(in_dim=d, out_dim=d, appearance_dims=vae.cfg.what_dim)
-    train_translator(pairs, cfg,
+    train_translator(pairs, TranslatorConfig(in_dim=d, out_dim=d),
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "translator", resume=True, progress=progress,
                      extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
@@ -169,8 +163,7 @@ def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
     source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
     targets = _targets(prepared)
     target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
-    cfg = TranslatorConfig(in_dim=source.shape[-1], out_dim=target.shape[-1],
-                           appearance_dims=RAW_WINDOW_VALUES)
+    cfg = TranslatorConfig(in_dim=source.shape[-1], out_dim=target.shape[-1])
     train_translator(SequencePairs(source, target), cfg,
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "ablation", resume=True, progress=progress,

@@ -9,13 +9,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.errors import CrossmodalError
-from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
@@ -45,25 +43,6 @@ def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:
     blind = float(((target[:, 0] - target[:, 0].mean(0)) ** 2).mean())
     assert err < 0.5 * blind, (err, blind)
 
-
-
-def test_appearance_reads_only_its_dims() -> None:
-    """The word memory comes from the last `appearance_dims` values alone: what the first
-    values hold (where the object is) cannot change which word is read."""
-    torch.manual_seed(0)
-    model = SlotTranslator(TranslatorConfig(in_dim=16, out_dim=8, hidden=32,
-                                            appearance_dims=8)).eval()
-    video = torch.randn(3, 15, 16)
-    moved = video.clone()
-    moved[..., :8] = torch.randn(3, 15, 8)
-    with torch.no_grad():
-        memory, _ = model.encode(video)
-        moved_memory, _ = model.encode(moved)
-        other_memory, _ = model.encode(video + 1.0)
-    torch.testing.assert_close(moved_memory, memory)
-    assert (other_memory - memory).abs().max() > 1e-3
-    with pytest.raises(CrossmodalError, match="appearance_dims"):
-        SlotTranslator(TranslatorConfig(in_dim=16, appearance_dims=17))
 
 def test_run_writes_the_evaluation_contract(tiny_run: Path) -> None:
     ours = json.loads((tiny_run / "metrics.json").read_text())

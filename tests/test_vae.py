@@ -58,38 +58,3 @@ def test_interrupted_vae_run_resumes_to_the_same_weights(prepared: Prepared,
     resumed = run(tmp_path / "split", 20, True)
     for key, value in whole.items():
         assert np.array_equal(value.numpy(), resumed[key].numpy()), key
-
-
-def test_what_dims_see_only_the_object_window(prepared: Prepared) -> None:
-    """A moving object must encode to the same what dims as at rest: they read only the window,
-    and the window is rebuilt from them alone."""
-    from crossmodal.models.vae import WHERE_IN, VideoVAE, video_input
-
-    torch.manual_seed(0)
-    vae = VideoVAE(SMALL).eval()
-    x = video_input(prepared.data["train"].video[:2, 0])
-    moved = x.clone()
-    moved[:, :, :WHERE_IN] = x[:, :, :WHERE_IN].flip(-1)  # same window, other frame
-    recoloured = x.clone()
-    recoloured[:, :, WHERE_IN:] = 1 - x[:, :, WHERE_IN:]  # same frame, other window
-    what = slice(-SMALL.what_dim, None)
-    where = slice(0, SMALL.latent_dim - SMALL.what_dim)
-    with torch.no_grad():
-        mu, moved_mu, recoloured_mu = (vae.encode(v)[0] for v in (x, moved, recoloured))
-        z = mu.clone()
-        z[..., where] += 1.0
-        window, window_after = (vae.decode(v)[:, :, WHERE_IN:] for v in (mu, z))
-    torch.testing.assert_close(moved_mu[..., what], mu[..., what])
-    assert (moved_mu[..., where] - mu[..., where]).abs().max() > 1e-4
-    torch.testing.assert_close(recoloured_mu[..., where], mu[..., where])
-    assert (recoloured_mu[..., what] - mu[..., what]).abs().max() > 1e-4
-    torch.testing.assert_close(window_after, window)
-
-
-def test_what_dims_must_leave_room_for_where() -> None:
-    from crossmodal.errors import CrossmodalError
-    from crossmodal.models.vae import VideoVAE
-
-    for bad in (0, SMALL.latent_dim):
-        with pytest.raises(CrossmodalError, match="what_dim"):
-            VideoVAE(VAEConfig(what_dim=bad))

@@ -2,14 +2,13 @@
 
 An encoder-decoder with attention whose structure leaves room for composition. The encoder
 splits the video into what stays the same over the clip (appearance: which object) and what
-changes (motion: which action); appearance may read only the last `appearance_dims` values
-of each step (the VAE's what dims, or the ablation's object-window pixels). The decoder lays
-out the sentence from the motion alone, and where the sentence needs the object's word,
-attends over a short "word memory" that is computed from the appearance alone. The attention
-weights (where in the word to read at each output step) and the gate (whether the object's
-word is being spoken) depend only on motion, the memory only on appearance. A pair never seen
-together (rotate + knife) is then built from parts that were each trained: the 'rotate'
-layout from other objects, the knife's word from other actions.
+changes (motion: which action). The decoder lays out the sentence from the motion alone, and
+where the sentence needs the object's word, attends over a short "word memory" that is
+computed from the appearance alone. The attention weights (where in the word to read at each
+output step) and the gate (whether the object's word is being spoken) depend only on motion,
+the memory only on appearance. A pair never seen together (rotate + knife) is then built from
+parts that were each trained: the 'rotate' layout from other objects, the knife's word from
+other actions.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from crossmodal.errors import CrossmodalError
-
 
 @dataclass(frozen=True)
 class TranslatorConfig:
@@ -28,7 +25,6 @@ class TranslatorConfig:
     out_dim: int = 16  # per audio step
     out_steps: int = 75
     hidden: int = 128
-    appearance_dims: int = 0  # appearance reads the last N values of each step (0: all)
     memory_slots: int = 12  # length of the object's word memory, in steps
     dropout: float = 0.1
 
@@ -44,11 +40,7 @@ class SlotTranslator(nn.Module):
         super().__init__()
         self.cfg = cfg
         h = cfg.hidden
-        if not 0 <= cfg.appearance_dims <= cfg.in_dim:
-            raise CrossmodalError(
-                f"appearance_dims must be between 0 and in_dim, got {cfg.appearance_dims}"
-            )
-        self.step_in = _mlp(cfg.appearance_dims or cfg.in_dim, h, h)
+        self.step_in = _mlp(cfg.in_dim, h, h)
         self.motion_rnn = nn.GRU(cfg.in_dim, h, batch_first=True, bidirectional=True)
         self.motion_out = _mlp(2 * h, h, h, cfg.dropout)
         self.appearance = _mlp(h, h, cfg.memory_slots * h, cfg.dropout)
@@ -61,8 +53,7 @@ class SlotTranslator(nn.Module):
 
     def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(appearance word memory (B, K, h), motion code (B, h))."""
-        appearance = self.step_in(video[..., -(self.cfg.appearance_dims or video.shape[-1]):])
-        appearance = appearance.mean(dim=1)
+        appearance = self.step_in(video).mean(dim=1)
         memory = self.appearance(appearance).view(len(video), self.cfg.memory_slots, -1)
         deltas = video[:, 1:] - video[:, :-1]
         _, last = self.motion_rnn(deltas)

@@ -24,7 +24,6 @@ from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.models.vae import (
     AUDIO_STRIDE,
     VIDEO_IN,
-    WHAT_IN,
     VAEConfig,
     VAEPair,
     denormalise_logmel,
@@ -34,7 +33,6 @@ from crossmodal.models.vae import (
 from crossmodal.train.loop import WEIGHTS_FILE, load_weights, read_meta
 
 RAW_POOL = 2  # the ablation sees 16x16 x 7 channels = 1,792 raw values per video step
-RAW_WINDOW_VALUES = WHAT_IN * (32 // RAW_POOL) ** 2  # of which the object window's come last
 BASELINE_SIZE = 8  # the baseline's per-clip vector is built from 8x8 frames
 BATCH = 256
 

@@ -31,7 +31,6 @@ class VAEConfig:
     """Sizes of the VAE pair; saved beside every checkpoint so it can be rebuilt."""
 
     latent_dim: int = 16
-    what_dim: int = 8  # the last what_dim latent dims see only the object window (what it is)
     video_size: int = 32  # frames are S x S; see crossmodal.features.video.FEATURE_SIZE
     video_channels: int = 32
     audio_channels: int = 128
@@ -51,8 +50,6 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 VIDEO_IN = 7  # channels of `video_input`
-WHERE_IN = 4  # of which the whole frame and its change come first ...
-WHAT_IN = 3  # ... and the object window last
 
 
 def _relative(rgb: torch.Tensor) -> torch.Tensor:
@@ -76,74 +73,39 @@ def video_input(frames: torch.Tensor) -> torch.Tensor:
     return x.mul(0.5).add(0.5).clamp(0, 1)
 
 
-def _widths(cfg: VAEConfig, channels: int) -> list[int]:
-    n_down = int(math.log2(cfg.video_size // 4))
-    if 4 * 2**n_down != cfg.video_size:
-        raise CrossmodalError(f"video_size must be 4 times a power of 2, got {cfg.video_size}")
-    return [channels] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
-
-
-def _conv_encoder(cfg: VAEConfig, channels: int, dim: int) -> nn.Sequential:
-    """(N, channels, S, S) -> (N, 2 * dim), halving S down to 4x4."""
-    widths = _widths(cfg, channels)
-    down: list[nn.Module] = []
-    for a, b in itertools.pairwise(widths):
-        down += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
-    return nn.Sequential(*down, nn.Flatten(), nn.Linear(widths[-1] * 16, 256), nn.SiLU(),
-                         nn.Linear(256, 2 * dim))
-
-
-def _conv_decoder(cfg: VAEConfig, dim: int, channels: int) -> nn.Sequential:
-    """(N, dim) -> (N, channels, S, S) in [0, 1]."""
-    widths = _widths(cfg, channels)[::-1]
-    up: list[nn.Module] = []
-    for a, b in itertools.pairwise(widths):
-        up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != channels else nn.Sigmoid()]
-    return nn.Sequential(nn.Linear(dim, 256), nn.SiLU(), nn.Linear(256, widths[0] * 16),
-                         nn.SiLU(), nn.Unflatten(1, (widths[0], 4, 4)), *up)
-
-
 class VideoVAE(nn.Module):
-    """A per-step convolutional VAE over (7, S, S) inputs whose latent is split in two.
-
-    The first `latent_dim - what_dim` dims are encoded from the whole frame and its change
-    (where the object is and how it moves), the last `what_dim` from the object window alone
-    (what it is). The window is decoded from the what dims only, the whole frame from all.
-    With one encoder for both views the latents mixed the two, and a moving spoon, a
-    combination never seen in training, came out as a fork: its appearance arrived entangled
-    with motion. Split, the what dims of a moving object are those of the same object at rest.
-    """
+    """A per-step convolutional VAE over (7, S, S) inputs, halving S down to 4x4."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
-        if not 0 < cfg.what_dim < cfg.latent_dim:
-            raise CrossmodalError(
-                f"what_dim must be between 1 and latent_dim - 1, got {cfg.what_dim}"
-            )
         self.cfg = cfg
-        where_dim = cfg.latent_dim - cfg.what_dim
-        self.where_encoder = _conv_encoder(cfg, WHERE_IN, where_dim)
-        self.what_encoder = _conv_encoder(cfg, WHAT_IN, cfg.what_dim)
-        self.where_decoder = _conv_decoder(cfg, cfg.latent_dim, WHERE_IN)
-        self.what_decoder = _conv_decoder(cfg, cfg.what_dim, WHAT_IN)
+        n_down = int(math.log2(cfg.video_size // 4))
+        if 4 * 2**n_down != cfg.video_size:
+            raise CrossmodalError(f"video_size must be 4 times a power of 2, got {cfg.video_size}")
+        widths = [VIDEO_IN] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
+        top = widths[-1] * 16
+        down: list[nn.Module] = []
+        for a, b in itertools.pairwise(widths):
+            down += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
+        self.encoder = nn.Sequential(*down, nn.Flatten(), nn.Linear(top, 256), nn.SiLU(),
+                                     nn.Linear(256, 2 * cfg.latent_dim))
+        up: list[nn.Module] = []
+        for a, b in itertools.pairwise(widths[::-1]):
+            up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != VIDEO_IN else nn.Sigmoid()]
+        self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
+                                     nn.Linear(256, top), nn.SiLU(),
+                                     nn.Unflatten(1, (widths[-1], 4, 4)), *up)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, 7, S, S) -> mu, logvar (B, T, D): where dims first, what dims last."""
+        """(B, T, 7, S, S) -> mu, logvar (B, T, D)."""
         b, t = x.shape[:2]
-        flat = x.flatten(0, 1)
-        where_mu, where_logvar = self.where_encoder(flat[:, :WHERE_IN]).chunk(2, dim=-1)
-        what_mu, what_logvar = self.what_encoder(flat[:, WHERE_IN:]).chunk(2, dim=-1)
-        mu = torch.cat([where_mu, what_mu], dim=-1)
-        logvar = torch.cat([where_logvar, what_logvar], dim=-1)
+        mu, logvar = self.encoder(x.flatten(0, 1)).chunk(2, dim=-1)
         return mu.view(b, t, -1), logvar.clamp(-10, 6).view(b, t, -1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b, t = z.shape[:2]
-        flat = z.flatten(0, 1)
-        x = torch.cat([self.where_decoder(flat),
-                       self.what_decoder(flat[:, -self.cfg.what_dim:])], dim=1)
         size = self.cfg.video_size
-        return x.view(b, t, VIDEO_IN, size, size)
+        return self.decoder(z.flatten(0, 1)).view(b, t, VIDEO_IN, size, size)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood (up to a constant), summed per step, mean over steps."""
