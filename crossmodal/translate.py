@@ -10,7 +10,7 @@ from crossmodal.data.media import read_video
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.wav import write_wav
-from crossmodal.features.video import video_steps
+from crossmodal.features.video import STEP_EVERY, video_steps
 from crossmodal.models.translators import load_model
 from crossmodal.pipeline import RunSettings
 
@@ -32,7 +32,7 @@ class Speaker:
 
     def speak(self, video: str | Path, out: str | Path) -> Spoken:
         start = time.perf_counter()
-        steps = video_steps(read_video(video))
+        steps = video_steps(read_video(video, every=STEP_EVERY))
         logmel = self.model.translate(steps[None]).logmel
         heard = int(self.recognizer.predict(logmel)[0])
         path = write_wav(out, logmel[0])

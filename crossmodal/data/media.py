@@ -97,26 +97,43 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(square).resize((size, size), Image.BILINEAR))
 
 
-def _decode_video(box: av.container.InputContainer, path: Path, size: int, fps: int) -> np.ndarray:
+def _decode_video(box: av.container.InputContainer, path: Path, size: int, fps: int,
+                  every: int = 1) -> np.ndarray:
+    """Frames at `fps / every`, each the nearest earlier decoded frame (any frame rate in).
+
+    Streamed: only the frames that are kept are converted to RGB (the conversion costs more
+    than decoding), and memory stays bounded for long or large recordings.
+    """
     stream = box.streams.video[0]
-    times: list[float] = []
-    images: list[np.ndarray] = []
+    wanted = np.arange(0, N_FRAMES, every) / fps
+    out: list[np.ndarray] = []
+    start: float | None = None
+    held: av.VideoFrame | None = None  # the latest decoded frame, not yet converted
+    held_rgb: np.ndarray | None = None
+
+    def keep_held() -> None:
+        nonlocal held_rgb
+        if held_rgb is None:
+            held_rgb = _resize(held.to_ndarray(format="rgb24"), size)
+        out.append(held_rgb)
+
     try:
         for frame in box.decode(stream):
             if frame.pts is None:
                 continue
-            times.append(float(frame.pts * stream.time_base))
-            images.append(_resize(frame.to_ndarray(format="rgb24"), size))
+            stamp = float(frame.pts * stream.time_base)
+            start = stamp if start is None else start
+            while held is not None and len(out) < len(wanted) and \
+                    wanted[len(out)] + 1e-6 < stamp - start:
+                keep_held()
+            held, held_rgb = frame, None
     except av.error.FFmpegError as exc:
         raise MediaError(path, "truncated", f"video decoding stopped: {exc}") from exc
-    if not images:
+    if held is None:
         raise MediaError(path, "truncated", "no decodable video frame")
-    start = times[0]
-    stamps = np.asarray(times) - start
-    wanted = np.arange(N_FRAMES) / fps
-    # Nearest earlier frame for each output instant; this converts any frame rate to `fps`.
-    index = np.clip(np.searchsorted(stamps, wanted + 1e-6, side="right") - 1, 0, len(images) - 1)
-    return np.stack([images[i] for i in index])
+    while len(out) < len(wanted):  # the last frame is held to the end
+        keep_held()
+    return np.stack(out)
 
 
 def _decode_audio(box: av.container.InputContainer, path: Path, sr: int) -> np.ndarray:
@@ -148,8 +165,12 @@ def _fit(wave: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def read_clip(path: str | Path, size: int = SIZE, fps: int = FPS, sr: int = SAMPLE_RATE) -> Clip:
-    """Decode a recording into the working format, or raise MediaError saying what is wrong."""
+def read_clip(path: str | Path, size: int = SIZE, fps: int = FPS, sr: int = SAMPLE_RATE,
+              every: int = 1) -> Clip:
+    """Decode a recording into the working format, or raise MediaError saying what is wrong.
+
+    `every` > 1 keeps every so-many frames of the working format (features need 1 in 5).
+    """
     path = Path(path)
     with _open(path) as box:
         if not box.streams.video:
@@ -157,7 +178,7 @@ def read_clip(path: str | Path, size: int = SIZE, fps: int = FPS, sr: int = SAMP
         if not box.streams.audio:
             raise MediaError(path, "no audio stream")
         declared = _declared_duration(box)
-        frames = _decode_video(box, path, size, fps)
+        frames = _decode_video(box, path, size, fps, every)
     with _open(path) as box:
         wave = _decode_audio(box, path, sr)
     heard = len(wave) / sr
@@ -170,7 +191,7 @@ def read_clip(path: str | Path, size: int = SIZE, fps: int = FPS, sr: int = SAMP
     return Clip(frames=frames, wave=_fit(wave, int(round(sr * DURATION))))
 
 
-def read_video(path: str | Path, size: int = SIZE, fps: int = FPS) -> np.ndarray:
+def read_video(path: str | Path, size: int = SIZE, fps: int = FPS, every: int = 1) -> np.ndarray:
     """Only the frames, for inference: a translator needs no audio stream.
 
     The last decoded frame is held to fill 3 s; a recording with under MIN_DURATION of video
@@ -181,7 +202,7 @@ def read_video(path: str | Path, size: int = SIZE, fps: int = FPS) -> np.ndarray
         if not box.streams.video:
             raise MediaError(path, "no video stream")
         stream = box.streams.video[0]
-        frames = _decode_video(box, path, size, fps)
+        frames = _decode_video(box, path, size, fps, every)
         seen = float(stream.frames / stream.average_rate) if stream.frames and \
             stream.average_rate else _declared_duration(box)
     if 0 < seen < MIN_DURATION:

@@ -62,7 +62,7 @@ def _compute(job: tuple[Path, str, Path]) -> tuple[np.ndarray, np.ndarray]:
     if cached.exists():
         with np.load(cached) as data:
             return data["video"], data["audio"]
-    clip = read_clip(path)
+    clip = read_clip(path, every=video_features.STEP_EVERY)
     video = video_features.video_versions(clip.frames, action)
     audio = audio_versions(clip.wave)
     with atomic_path(cached) as tmp, open(tmp, "wb") as handle:

@@ -63,12 +63,15 @@ def _views(work: np.ndarray) -> np.ndarray:
     return np.concatenate([whole, window], axis=-1)
 
 
-def video_versions(frames: np.ndarray, action: str) -> np.ndarray:
-    """(6, steps, 32, 32, 6) uint8: the original and the five augmented versions."""
-    work = _resize(np.ascontiguousarray(frames[::STEP_EVERY]), WORK_SIZE)
+def video_versions(steps: np.ndarray, action: str) -> np.ndarray:
+    """(6, steps, 32, 32, 6) uint8: the original and the five augmented versions.
+
+    `steps` are the clip's frames at the step rate: `read_clip(path, every=STEP_EVERY).frames`.
+    """
+    work = _resize(np.ascontiguousarray(steps), WORK_SIZE)
     return np.stack([_views(augment_video(work, v, action)) for v in VIDEO_VERSIONS])
 
 
-def video_steps(frames: np.ndarray) -> np.ndarray:
+def video_steps(steps: np.ndarray) -> np.ndarray:
     """(steps, 32, 32, 6) uint8 of an unaugmented clip, as used at inference time."""
-    return _views(_resize(np.ascontiguousarray(frames[::STEP_EVERY]), WORK_SIZE))
+    return _views(_resize(np.ascontiguousarray(steps), WORK_SIZE))
