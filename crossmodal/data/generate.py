@@ -87,7 +87,8 @@ def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0
 
     Each voice is rendered by a fresh worker process forked from a server that has never
     loaded espeak-ng, so the same seed gives the same speech whatever ran before and however
-    many workers there are.
+    many workers there are. A script that calls this needs the usual
+    `if __name__ == "__main__":` guard, as with any non-fork multiprocessing start method.
     """
     root = Path(out)
     (root / "clips").mkdir(parents=True, exist_ok=True)
