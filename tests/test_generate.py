@@ -104,4 +104,3 @@ def test_same_seed_gives_the_same_clips_whatever_spoke_before(tiny_data: Path,
         ours, theirs = read_clip(tmp_path / r.path), read_clip(tiny_data / r.path)
         np.testing.assert_array_equal(ours.wave, theirs.wave)
         np.testing.assert_array_equal(ours.frames, theirs.frames)
-

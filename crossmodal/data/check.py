@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crossmodal.data.manifest import read_manifest
-from crossmodal.data.media import MediaError, read_clip
+from crossmodal.data.media import N_FRAMES, MediaError, read_clip
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Problem:
 
 def _probe(path: Path) -> str:
     try:
-        read_clip(path)
+        read_clip(path, every=N_FRAMES)  # every frame is decoded; only one is converted to RGB
     except MediaError as exc:
         return exc.reason + (f" ({exc.detail})" if exc.detail else "")
     return ""

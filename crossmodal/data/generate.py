@@ -93,13 +93,13 @@ def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0
     root = Path(out)
     (root / "clips").mkdir(parents=True, exist_ok=True)
     groups = by_voice(plan(n_voices, seed))
-    workers = workers or min(len(groups), os.cpu_count() or 1)
+    workers = min(workers or os.cpu_count() or 1, len(groups))
     start = time.perf_counter()
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
     bar = tqdm(total=sum(map(len, groups)), desc="render", unit="clip", disable=not progress)
     records: list[ClipRecord] = []
-    with ctx.Pool(min(workers, len(groups)), maxtasksperchild=1) as pool:
+    with ctx.Pool(workers, maxtasksperchild=1) as pool:
         for voice_records in pool.imap(_render_voice_star, [(root, g) for g in groups]):
             records.extend(voice_records)
             bar.update(len(voice_records))

@@ -72,7 +72,7 @@ def _compute(job: tuple[Path, str, Path]) -> tuple[np.ndarray, np.ndarray]:
 
 def _one_thread() -> None:
     """Parallelism is across clips: a worker using every core for its FFTs as well oversubscribes
-    the machine (300 clips took 79 s on 2 cores this way, 38 s with one thread per worker)."""
+    the machine (300 clips took 79 s on 2 cores this way, 43 s with one thread per worker)."""
     import torch
 
     torch.set_num_threads(1)

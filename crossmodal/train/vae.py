@@ -26,10 +26,9 @@ from crossmodal.train.pairs import PairData
 ALIGN_WEIGHT = 2000.0
 
 
-def check_align_weight(weight: float) -> float:
+def check_align_weight(weight: float) -> None:
     if not weight >= 0:
         raise CrossmodalError(f"align_weight must be >= 0, got {weight}")
-    return weight
 
 
 VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
