@@ -10,9 +10,9 @@ import torch
 
 from crossmodal.experiment import Prepared, prepare
 from crossmodal.models.schedules import make_schedule
-from crossmodal.models.vae import VAEConfig
-from crossmodal.train.loop import TrainConfig
-from crossmodal.train.vae import train_vae_pair
+from crossmodal.models.vae import VAEConfig, VAEPair
+from crossmodal.train.loop import TrainConfig, seed_everything
+from crossmodal.train.vae import train_vae_pair, vae_losses
 
 SMALL = VAEConfig(video_channels=8, audio_channels=32)
 
@@ -32,15 +32,28 @@ def test_prepare_splits_by_voice_and_features_cover_every_version(prepared: Prep
     assert not train_voices & {r.voice for r in prepared.splits["test"]}
 
 
+def _losses_on(model: VAEPair, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    with torch.no_grad():
+        return {k: float(v) for k, v in vae_losses(model.eval(), batch, sample=False).items()}
+
+
 def test_short_training_lowers_reconstruction(prepared: Prepared, tmp_path: Path) -> None:
-    cfg = TrainConfig(steps=60, batch_size=8, lr=2e-3, grad_clip=None, log_every=10,
-                      ckpt_every=30, seed=0)
-    _, result = train_vae_pair(prepared.data["train"], make_schedule("linear", 60), cfg,
-                               tmp_path / "run", SMALL, progress=False)
-    history = [h for h in result.history if h.get("split") == "train"]
-    first, last = history[0], history[-1]
-    assert last["recon_audio"] < 0.8 * first["recon_audio"]
-    assert last["recon_video"] < 0.8 * first["recon_video"]
+    # One fixed batch scored by the means, before and after: the logged training losses are
+    # each a different random batch, noisy enough to pass or fail a threshold by chance.
+    data = prepared.data["train"]
+    batch = data.sample(32, torch.Generator().manual_seed(1))
+    seed_everything(0)
+    before = _losses_on(VAEPair(SMALL), batch)
+    # at lr 2e-3 this small video VAE sits on a plateau (KL near 0) for ~300 steps; at 5e-3
+    # it leaves it by step 60
+    cfg = TrainConfig(steps=200, batch_size=8, lr=5e-3, grad_clip=None, log_every=50,
+                      ckpt_every=100, seed=0)
+    model, _ = train_vae_pair(data, make_schedule("linear", 200), cfg, tmp_path / "run", SMALL,
+                              progress=False)
+    after = _losses_on(model, batch)
+    assert after["recon_audio"] < 0.5 * before["recon_audio"]
+    assert after["recon_video"] < 0.7 * before["recon_video"]
+    assert after["kl_video"] > 1  # the video latent carries information, not just a mean frame
     assert (tmp_path / "run" / "config.yaml").read_text().count("linear") >= 1
 
 

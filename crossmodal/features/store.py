@@ -22,7 +22,7 @@ from crossmodal.features import video as video_features
 from crossmodal.features.audio import HOP_LENGTH, N_MELS, log_mel
 from crossmodal.io import atomic_path
 
-FEATURE_VERSION = "2"  # bump when feature code changes what it computes
+FEATURE_VERSION = "3"  # bump when feature code changes what it computes
 SETTINGS = (
     f"v{FEATURE_VERSION}-mel{N_MELS}-hop{HOP_LENGTH}-step{video_features.STEP_EVERY}"
     f"-size{video_features.FEATURE_SIZE}"
@@ -34,7 +34,7 @@ class Features:
     """Arrays for a list of clips, in the list's order."""
 
     clip_ids: list[str]
-    video: np.ndarray  # (N, 6 video versions, steps, 32, 32, 6) uint8: whole frame + object window
+    video: np.ndarray  # (N, 6 video versions, steps, 32, 32, 6) uint8: whole frame + object strip
     audio: np.ndarray  # (N, 6 audio versions, 300, 64) float16 log-mel
 
     def subset(self, ids: list[str]) -> Features:
