@@ -175,6 +175,33 @@ def evaluate(run: Annotated[Path, typer.Argument(help="Run folder of train or de
                f"{run / 'report.html'}")
 
 
+@app.command("probe-features")
+def probe_features(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    view: Annotated[str, typer.Option(help="Which view of a step: object or whole.")] = "object",
+    steps: Annotated[int, typer.Option(help="Probe training steps.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the probe.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")] = None,
+) -> None:
+    """Diagnosis: how well a CNN trained with object labels names objects from one view of
+    the video features (test voices' clips). Labels never reach the pipeline's models."""
+    from crossmodal.data.vocabulary import OBJECTS
+    from crossmodal.eval.feature_probe import check_probe, probe_objects
+    from crossmodal.experiment import prepare
+    from crossmodal.io import write_json
+
+    check_probe(view, steps)
+    result = probe_objects(prepare(data, None, seed), view, steps, seed)
+    typer.echo(f"object accuracy from the {view} view: {result.accuracy:.3f} "
+               f"({result.n_test} test frames)")
+    typer.echo("true \\ said " + "".join(f"{o:>7}" for o in OBJECTS))
+    for obj, row in zip(OBJECTS, result.confusion, strict=True):
+        typer.echo(f"{obj:>12} " + "".join(f"{n:>7}" for n in row))
+    if out is not None:
+        write_json(out, result.to_dict())
+        typer.echo(f"wrote {out}")
+
+
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],

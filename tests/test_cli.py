@@ -21,6 +21,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (("sweep", "{tmp}/nothing", "--out", "{tmp}/o"), "no dataset folder at"),
         (("sweep", "{data}", "--out", "{tmp}/o", "--only", "warm"), "unknown beta schedule 'warm'"),
         (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),
+        (("probe-features", "{data}", "--view", "side"), "unknown view 'side'"),
     ],
 )
 def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,
