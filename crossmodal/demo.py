@@ -18,7 +18,7 @@ from crossmodal.models.schedules import plot_schedules
 from crossmodal.pipeline import RunSettings, fit_run
 
 #: Demo-sized training: the linear ramp-up the seed recommends, and short runs of every model.
-DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 300, "translator_steps": 400,
+DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 260, "translator_steps": 400,
                  "baseline_steps": 100, "baseline_hidden": 64, "recognizer_steps": 500}
 
 
