@@ -68,14 +68,14 @@ def clip_vector(frames: torch.Tensor) -> torch.Tensor:
     The earlier work used one CLIP embedding (512-d) per clip. With no pretrained network, the
     vector is built from the same two views every model reads, at 8x8 and relative to the
     table: the whole frame in grey at the first and last step (where the object went,
-    2 x 64) and the object window in colour at the first and last step (what it is and how
+    2 x 64) and the object strip in colour at the first and last step (what it is and how
     it turned, 2 x 3 x 64), 512 values in all.
     """
     x = F.adaptive_avg_pool2d(video_input(frames).flatten(0, 1), BASELINE_SIZE)
     x = x.view(len(frames), -1, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)[:, [0, -1]]
     grey = x[:, :, :3].mean(dim=2).flatten(1)
-    window = x[:, :, 4:7].flatten(1)
-    return torch.cat([grey, window], dim=1)
+    strip = x[:, :, 4:7].flatten(1)
+    return torch.cat([grey, strip], dim=1)
 
 
 def mel_steps(logmel: torch.Tensor) -> torch.Tensor:

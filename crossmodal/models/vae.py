@@ -59,17 +59,17 @@ def _relative(rgb: torch.Tensor) -> torch.Tensor:
 
 def video_input(frames: torch.Tensor) -> torch.Tensor:
     """(B, T, S, S, 6) uint8 -> (B, T, 7, S, S): the whole frame's RGB relative to the table,
-    its grey change since the previous step (where motion shows), and the object window's RGB
+    its grey change since the previous step (where motion shows), and the object strip's RGB
     relative to the table (what the object is), all mapped into [0, 1].
 
     The table colour is subtracted: otherwise the table's colour and lighting, which fill most
     of the frame, dominate the reconstruction error and the small object is barely encoded.
     """
     views = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
-    whole, window = views[:, :, :3], views[:, :, 3:6]
+    whole, strip = views[:, :, :3], views[:, :, 3:6]
     grey = whole.mean(dim=2, keepdim=True)
     diff = torch.cat([torch.zeros_like(grey[:, :1]), grey[:, 1:] - grey[:, :-1]], dim=1)
-    x = torch.cat([_relative(whole), diff, _relative(window)], dim=2)
+    x = torch.cat([_relative(whole), diff, _relative(strip)], dim=2)
     return x.mul(0.5).add(0.5).clamp(0, 1)
 
 
