@@ -68,8 +68,8 @@ def clip_vector(frames: torch.Tensor) -> torch.Tensor:
     The earlier work used one CLIP embedding (512-d) per clip. With no pretrained network, the
     vector is built from the same two views every model reads, at 8x8 and relative to the
     table: the whole frame in grey at the first and last step (where the object went,
-    2 x 64) and the object strip in colour at the first and last step (what it is and how
-    it turned, 2 x 3 x 64), 512 values in all.
+    2 x 64) and the object strip in colour at the first and last step (what it is,
+    2 x 3 x 64), 512 values in all.
     """
     x = F.adaptive_avg_pool2d(video_input(frames).flatten(0, 1), BASELINE_SIZE)
     x = x.view(len(frames), -1, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)[:, [0, -1]]
