@@ -69,7 +69,7 @@ def probe_objects(prepared: Prepared, view: str = "object", steps: int = 1500, s
                   batch: int = 64, progress: bool = True) -> ProbeResult:
     """Train on every augmented version of the training clips, score the test voices' originals."""
     check_probe(view, steps)
-    if not prepared.features.get("test") or not prepared.features["test"].clip_ids:
+    if "test" not in prepared.data:  # prepare keeps only the splits that hold clips
         raise CrossmodalError("the split has no test clips to score the probe on")
     x_train, y_train = _frames(prepared, "train", view, slice(None))
     x_test, y_test = _frames(prepared, "test", view, slice(0, 1))

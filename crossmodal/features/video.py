@@ -36,11 +36,11 @@ def _table_colour(frame: np.ndarray) -> np.ndarray:
     return np.median(frame.reshape(-1, 3), axis=0)
 
 
-def _object_weight(frame: np.ndarray) -> np.ndarray:
+def _object_weight(frame: np.ndarray, table: np.ndarray) -> np.ndarray:
     """How much each pixel looks like object rather than table: its colour distance from the
-    table (the frame's median colour) above the MASS_QUANTILE of all distances."""
+    table colour above the MASS_QUANTILE of all distances."""
     rgb = frame.astype(np.float32)
-    dist = np.abs(rgb - _table_colour(frame)).sum(axis=-1)
+    dist = np.abs(rgb - table).sum(axis=-1)
     return np.clip(dist - np.quantile(dist, MASS_QUANTILE), 0, None)
 
 
@@ -53,10 +53,11 @@ def _centre(weight: np.ndarray) -> tuple[float, float]:
 
 def object_centre(frame: np.ndarray) -> tuple[float, float]:
     """(row, col) of the object in a frame: the centre of the pixels least like the table."""
-    return _centre(_object_weight(frame))
+    return _centre(_object_weight(frame, _table_colour(frame)))
 
 
-def object_axis(frame: np.ndarray) -> tuple[float, float, float]:
+def object_axis(frame: np.ndarray,
+                table: np.ndarray | None = None) -> tuple[float, float, float]:
     """(row, col, angle): the object's centre and the direction of its long axis, in radians
     from the column axis towards the row axis.
 
@@ -64,9 +65,9 @@ def object_axis(frame: np.ndarray) -> tuple[float, float, float]:
     (lit table corners far away would otherwise outweigh a thin pen). Of the two ways along the
     axis, the one with the positive third moment is taken (the longer, thinner end: a spoon's
     handle rather than its bowl), so an object looks the same in the strip whichever way it
-    points.
+    points. `table` is the frame's median colour, if the caller already has it.
     """
-    weight = _object_weight(frame)
+    weight = _object_weight(frame, _table_colour(frame) if table is None else table)
     r0, c0 = _centre(weight)
     rows, cols = np.indices(weight.shape)
     dr, dc = rows - r0, cols - c0
@@ -89,7 +90,8 @@ def object_strip(frame: np.ndarray, strip: tuple[int, int] = STRIP) -> np.ndarra
     """(width, length, 3): the band of `frame` along the object's long axis, centred on it,
     with the table's colour beyond the frame's edge. One affine resample, no rotated copy."""
     length, width = strip
-    r0, c0, angle = object_axis(frame)
+    table = _table_colour(frame)
+    r0, c0, angle = object_axis(frame, table)
     cos, sin = np.cos(angle), np.sin(angle)
     # output (x, y) -> input (col, row) = centre + (x - length/2) * axis + (y - width/2) * normal
     u0, v0 = length / 2, width / 2
@@ -97,7 +99,7 @@ def object_strip(frame: np.ndarray, strip: tuple[int, int] = STRIP) -> np.ndarra
         cos, -sin, c0 + 0.5 - u0 * cos + v0 * sin,
         sin, cos, r0 + 0.5 - u0 * sin - v0 * cos,
     )
-    fill = tuple(int(x) for x in _table_colour(frame))
+    fill = tuple(int(x) for x in table)
     image = Image.fromarray(frame).transform(
         (length, width), Image.AFFINE, coeffs, resample=Image.BILINEAR, fillcolor=fill
     )
@@ -105,7 +107,7 @@ def object_strip(frame: np.ndarray, strip: tuple[int, int] = STRIP) -> np.ndarra
 
 
 def fold(strip: np.ndarray) -> np.ndarray:
-    """(w, 2w·k, 3) -> square: the strip's halves stacked, near half above the far half."""
+    """(w, 4w, 3) -> (2w, 2w, 3): the strip's halves stacked, near half above the far half."""
     halves = np.split(strip, 2, axis=1)
     return np.concatenate(halves, axis=0)
 
