@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +86,21 @@ def test_voices_are_distinct_and_speech_fits_the_clip() -> None:
     clip, onset = place(a, np.random.default_rng(0))
     assert clip.shape == (48000,) and 0.1 <= onset <= 0.8
     assert np.abs(clip).max() == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_breathy_voice_says_the_same_in_two_processes() -> None:
+    """espeak-ng seeds the noise of its breathy voices from the clock unless told a seed."""
+    code = ("import hashlib; from crossmodal.data.speech import VOICES, synthesize; "
+            "print(*(hashlib.sha256(synthesize('Rotate the spoon', VOICES[3], s).tobytes())"
+            ".hexdigest() for s in (5, 6)))")
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+        runs.append(out.stdout.split())
+        time.sleep(1.1)  # the library's clock seed has a resolution of one second
+    assert runs[0] == runs[1]
+    assert runs[0][0] != runs[0][1]  # the seed does reach the noise
 
 
 def test_contact_sheet_has_a_cell_per_object_and_action(tiny_data: Path) -> None:

@@ -52,7 +52,7 @@ def render_clip(root: Path, item: ClipPlan) -> ClipRecord:
     """Render and write one clip; seeded by the clip alone so workers can run in any order."""
     rng = np.random.default_rng(item.seed)
     frames = render(item.utterance.obj, item.utterance.action, rng)
-    wave, onset = place(synthesize(item.utterance.text, item.voice), rng)
+    wave, onset = place(synthesize(item.utterance.text, item.voice, item.seed), rng)
     write_clip(root / item.path, frames, wave)
     return ClipRecord(item.clip_id, item.path, item.utterance.obj, item.utterance.action,
                       item.voice.name, item.utterance.text, round(onset, 4))

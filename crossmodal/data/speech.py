@@ -75,6 +75,9 @@ class _Engine:
         self._chunks: list[np.ndarray] = []
         self._callback = _CALLBACK(self._collect)  # kept alive as long as the engine
         self._lib.espeak_SetSynthCallback(self._callback)
+        # espeak-ng seeds its noise source (the breathy f2, f3 and f5 variants) from the clock;
+        # seeding it per utterance makes those voices reproducible. Older libraries lack it.
+        self._set_seed = getattr(self._lib, "espeak_ng_SetRandSeed", None)
 
     @staticmethod
     def _load() -> tuple[ctypes.CDLL, bytes | None]:
@@ -97,8 +100,10 @@ class _Engine:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
         return 0
 
-    def say(self, text: str, voice: Voice) -> np.ndarray:
+    def say(self, text: str, voice: Voice, seed: int = 0) -> np.ndarray:
         with self._lock:
+            if self._set_seed is not None:
+                self._set_seed(ctypes.c_long(seed))
             if self._lib.espeak_SetVoiceByName(voice.espeak_name.encode()) != 0:
                 raise CrossmodalError(f"espeak-ng has no voice {voice.espeak_name!r}")
             for param, value in (
@@ -128,10 +133,14 @@ def _get_engine() -> _Engine:
     return _engine
 
 
-def synthesize(text: str, voice: Voice) -> np.ndarray:
-    """The sentence spoken by `voice` at 16 kHz, trimmed of leading and trailing silence."""
+def synthesize(text: str, voice: Voice, seed: int = 0) -> np.ndarray:
+    """The sentence spoken by `voice` at 16 kHz, trimmed of leading and trailing silence.
+
+    `seed` drives the noise of breathy voices. The result still depends on what this process
+    spoke before (espeak-ng keeps other state too), which `generate` handles.
+    """
     engine = _get_engine()
-    raw = engine.say(text, voice)
+    raw = engine.say(text, voice, seed)
     ratio = Fraction(SAMPLE_RATE, engine.sample_rate).limit_denominator(1000)
     wave = resample_poly(raw, ratio.numerator, ratio.denominator).astype(np.float32)
     loud = np.flatnonzero(np.abs(wave) > 0.01)
