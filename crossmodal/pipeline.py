@@ -27,7 +27,7 @@ from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
-from crossmodal.models.vae import VAEPair
+from crossmodal.models.vae import VAEConfig, VAEPair
 from crossmodal.representation_run import train_representation
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
@@ -53,15 +53,26 @@ class RunSettings:
     baseline_steps: int = 600
     baseline_hidden: int = 128
     recognizer_steps: int = 2000
+    # Model sizes: the defaults are the full-scale ones; the demo halves them to fit its budget.
+    vae_video_channels: int = VAEConfig.video_channels
+    vae_audio_channels: int = VAEConfig.audio_channels
+    translator_hidden: int = TranslatorConfig.hidden
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith("_steps") and value < 1:
+            if f.name.endswith(("_steps", "_channels", "_hidden")) and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
         check_align_weight(self.align_weight)
         make_schedule(self.schedule, self.vae_steps)
+
+    def vae_config(self) -> VAEConfig:
+        return VAEConfig(video_channels=self.vae_video_channels,
+                         audio_channels=self.vae_audio_channels)
+
+    def translator_config(self, in_dim: int, out_dim: int) -> TranslatorConfig:
+        return TranslatorConfig(in_dim=in_dim, out_dim=out_dim, hidden=self.translator_hidden)
 
     def recognizer_dir(self, run: str | Path) -> Path:
         """Where the run's recogniser lives: a shared folder if named, else RUN/recognizer."""
@@ -100,7 +111,8 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
     stage("vae", lambda: train_representation(prepared, settings.schedule, run / "vae",
                                               settings.vae_steps, settings.seed, resume=True,
                                               progress=progress,
-                                              align_weight=settings.align_weight))
+                                              align_weight=settings.align_weight,
+                                              vae_cfg=settings.vae_config()))
     stage("translator", fit_translator, prepared, run, settings, progress)
     stage("ablation", fit_ablation, prepared, run, settings, progress)
     stage("baseline", fit_baseline, prepared, run, settings, progress)
@@ -147,11 +159,11 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     from crossmodal.models.translators import load_vae
 
     vae: VAEPair = load_vae(vae_dir or run / "vae")
-    codes = encode_split(vae, prepared.data["train"])
+    codes = encode_split(vae, prepared.data["train"], keys=("video_mu", "audio_canonical_mu"))
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
     d = vae.cfg.latent_dim
-    train_translator(pairs, TranslatorConfig(in_dim=d, out_dim=d),
+    train_translator(pairs, settings.translator_config(d, d),
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "translator", resume=True, progress=progress,
                      extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
@@ -163,7 +175,7 @@ def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
     source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
     targets = _targets(prepared)
     target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
-    cfg = TranslatorConfig(in_dim=source.shape[-1], out_dim=target.shape[-1])
+    cfg = settings.translator_config(source.shape[-1], target.shape[-1])
     train_translator(SequencePairs(source, target), cfg,
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "ablation", resume=True, progress=progress,

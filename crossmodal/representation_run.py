@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from crossmodal.experiment import Prepared
@@ -28,27 +29,31 @@ def vae_train_config(steps: int, seed: int) -> TrainConfig:
 def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          steps: int = DEFAULT_VAE_STEPS, seed: int = 0, resume: bool = False,
                          progress: bool = True,
-                         align_weight: float = ALIGN_WEIGHT) -> tuple[VAEPair, dict]:
+                         align_weight: float = ALIGN_WEIGHT,
+                         vae_cfg: VAEConfig | None = None) -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     from crossmodal.eval.representation import representation_report
 
+    vae_cfg = vae_cfg or VAEConfig()
     out = Path(out)
     done = out / "representation.json"
     if resume and done.is_file():  # finished earlier: the report is a function of the weights
         from crossmodal.models.translators import load_vae
 
         report = json.loads(done.read_text())
-        if report.get("steps") == steps and report.get("align_weight") == align_weight:
+        if (report.get("steps"), report.get("align_weight"), report.get("vae")) == (
+                steps, align_weight, asdict(vae_cfg)):
             return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched, vae_train_config(steps, seed),
-                                   out, VAEConfig(), resume=resume, progress=progress,
+                                   out, vae_cfg, resume=resume, progress=progress,
                                    align_weight=align_weight)
     seconds = time.perf_counter() - start
     report = representation_report(model, prepared.data["test"], prepared.factors("test"),
                                    seed=seed)
     report = {"schedule": schedule, "steps": steps, "align_weight": align_weight,
+              "vae": asdict(vae_cfg),
               "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
     write_json(out / "representation.json", report)
@@ -61,6 +66,7 @@ def _traversals(model: VAEPair, prepared: Prepared, out: Path) -> None:
     from crossmodal.eval.representation import encode_split
     from crossmodal.eval.traversal import audio_traversal, video_traversal
 
-    codes = encode_split(model, prepared.data["test"])
+    codes = encode_split(model, prepared.data["test"].head(1),
+                         keys=("video_mu", "audio_canonical_mu"))
     video_traversal(model, codes["video_mu"][0, 0, 7], out / "traversal_video.png")
     audio_traversal(model, codes["audio_canonical_mu"][0, 0], out / "traversal_audio.png")

@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.eval.representation import encode_split, representation_report
 from crossmodal.eval.traversal import CELL_GAP, audio_traversal, video_traversal
 from crossmodal.models.vae import VAEConfig, VAEPair
@@ -37,6 +38,16 @@ def test_encode_split_shapes(model: VAEPair, data: PairData) -> None:
     assert codes["audio_mu"].shape == (N, 6, 75, 16)
     assert codes["audio_canonical_mu"].shape == (N, 6, 75, 16)
     assert not np.allclose(codes["audio_mu"], codes["audio_canonical_mu"])
+
+
+def test_encode_split_computes_only_the_codes_asked_for(model: VAEPair, data: PairData) -> None:
+    full = encode_split(model, data, batch=5)
+    part = encode_split(model, data.head(4), batch=3, keys=("audio_canonical_mu",))
+    assert list(part) == ["audio_canonical_mu"]
+    np.testing.assert_allclose(part["audio_canonical_mu"], full["audio_canonical_mu"][:4],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(CrossmodalError, match="unknown code keys"):
+        encode_split(model, data, keys=("text_mu",))
 
 
 def test_representation_report(model: VAEPair, data: PairData) -> None:

@@ -9,11 +9,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.errors import CrossmodalError
 from crossmodal.models.seq2seq import TranslatorConfig
+from crossmodal.models.translators import load_slot, load_vae
+from crossmodal.pipeline import RunSettings
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
@@ -60,6 +64,17 @@ def test_run_writes_the_evaluation_contract(tiny_run: Path) -> None:
     # the same recogniser and the same clips judge every model
     assert ours["recognizer_acc"] == base["recognizer_acc"]
     assert ours["splits"]["holdout"]["n"] == base["splits"]["holdout"]["n"] == 5 * 2 * 6
+
+
+def test_run_builds_its_models_at_the_sizes_it_names(tiny_run: Path) -> None:
+    settings = RunSettings.load(tiny_run)
+    assert (settings.vae_video_channels, settings.translator_hidden) == (8, 32)
+    vae = load_vae(tiny_run / "vae")
+    assert (vae.cfg.video_channels, vae.cfg.audio_channels) == (8, 32)
+    assert load_slot(tiny_run / "translator").cfg.hidden == 32
+    assert load_slot(tiny_run / "ablation").cfg.hidden == 32
+    with pytest.raises(CrossmodalError, match="vae_audio_channels must be >= 1"):
+        RunSettings(data=settings.data, vae_audio_channels=0)
 
 
 def test_report_has_its_figures_and_playable_speech(tiny_run: Path) -> None:

@@ -158,6 +158,15 @@ def motion(action: str, rng: np.random.Generator, n: int = N_FRAMES, size: int =
     return Motion(x, y, angle)
 
 
+def _posed(item: Image.Image, angle: float) -> tuple[Image.Image, Image.Image]:
+    """The item turned by `angle` degrees, and the soft shadow it casts."""
+    rotated = item.rotate(angle, resample=Image.BICUBIC, expand=True)
+    shadow = Image.new("RGBA", rotated.size, (0, 0, 0, 90))
+    alpha = rotated.getchannel("A")
+    shadow.putalpha(alpha.point(lambda a: a * 90 // 255).filter(ImageFilter.BoxBlur(2)))
+    return rotated, shadow
+
+
 def render(obj: str, action: str, rng: np.random.Generator, size: int = SIZE,
            n: int = N_FRAMES) -> np.ndarray:
     """Frames (n, size, size, 3) uint8 of `obj` doing `action`."""
@@ -170,12 +179,14 @@ def render(obj: str, action: str, rng: np.random.Generator, size: int = SIZE,
     # a slight hand-held camera: a small wander around the mean position
     shake = (wobble - wobble.mean(axis=0)).clip(-2, 2).round().astype(int)
     frames = np.empty((n, size, size, 3), np.uint8)
+    table_u8 = background.astype(np.uint8)
+    posed: dict[float, tuple[Image.Image, Image.Image]] = {}  # only a rotation turns the item
     for i in range(n):
-        rotated = item.rotate(float(path.angle[i]), resample=Image.BICUBIC, expand=True)
-        canvas = Image.fromarray(background.astype(np.uint8))
-        alpha = rotated.getchannel("A")
-        shadow = Image.new("RGBA", rotated.size, (0, 0, 0, 90))
-        shadow.putalpha(alpha.point(lambda a: a * 90 // 255).filter(ImageFilter.BoxBlur(2)))
+        angle = float(path.angle[i])
+        if angle not in posed:
+            posed[angle] = _posed(item, angle)
+        rotated, shadow = posed[angle]
+        canvas = Image.fromarray(table_u8)
         left = int(round(path.x[i] + pad - rotated.width / 2))
         top = int(round(path.y[i] + pad - rotated.height / 2))
         canvas.paste(shadow, (left + 3, top + 4), shadow)

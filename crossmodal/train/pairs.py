@@ -40,6 +40,10 @@ class PairData:
             torch.from_numpy(canonical_audio(features.audio)),
         )
 
+    def head(self, n: int) -> PairData:
+        """The first n clips."""
+        return PairData(self.video[:n], self.audio[:n], self.canonical[:n])
+
     def __len__(self) -> int:
         return self.video.shape[0]
 
