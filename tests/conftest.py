@@ -1,8 +1,16 @@
-"""Shared fixtures: one small generated dataset, made once per test session."""
+"""Shared fixtures: one small generated dataset, made once per test run.
+
+The suite runs in two pytest-xdist workers (one test file at a time each, so a module's
+fixtures are built once), one torch thread each. The dataset and its features are built by
+whichever worker asks first, under a file lock, and read by both.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,13 +18,32 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def _run_dir(factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every xdist worker sees (each has its own basetemp)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two voices x 50 utterances = 100 real MP4 clips."""
+    """Two voices x 50 utterances = 100 real MP4 clips, their features already cached."""
     from crossmodal.data.generate import generate
+    from crossmodal.data.manifest import MANIFEST, read_manifest
+    from crossmodal.features.store import build_features
 
-    root = tmp_path_factory.mktemp("data")
-    generate(root, n_voices=2, seed=0, workers=2, progress=False)
+    shared = _run_dir(tmp_path_factory)
+    root = shared / "tiny_data"
+    with _exclusive(shared / "tiny_data.lock"):
+        if not (root / MANIFEST).is_file():
+            generate(root, n_voices=2, seed=0, workers=2, progress=False)
+            build_features(root, read_manifest(root)[0], progress=False)
     return root
 
 
