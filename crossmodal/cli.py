@@ -65,6 +65,12 @@ TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) st
 BaselineSteps = Annotated[int, typer.Option(help="Baseline LSTM steps.")]
 BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original: 1024).")]
 RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
+VideoChannels = Annotated[int | None, typer.Option(
+    help="Video VAE width, channels of its first conv (default: the full-scale 32).")]
+AudioChannels = Annotated[int | None, typer.Option(
+    help="Audio VAE width in channels (default: the full-scale 128).")]
+TranslatorHidden = Annotated[int | None, typer.Option(
+    help="Hidden size of our translator and the ablation (default: the full-scale 128).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -103,16 +109,14 @@ def sweep(
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
-def _settings(data: Path, holdout: str, seed: int, schedule: str, vae_steps: int,
-              align_weight: float | None, translator_steps: int, baseline_steps: int,
-              baseline_hidden: int, recognizer_steps: int):
+def _settings(data: Path, holdout: str, **options: int | float | str | None):
+    """RunSettings from a command's options, each named as the field it sets; an option left
+    at None takes the library's default (RunSettings imports torch, so the CLI cannot)."""
     from crossmodal.data.splits import parse_holdout
     from crossmodal.pipeline import RunSettings
 
-    return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, seed=seed,
-                       schedule=schedule, vae_steps=vae_steps, translator_steps=translator_steps,
-                       baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
-                       recognizer_steps=recognizer_steps, **_align_weight(align_weight))
+    given = {k: v for k, v in options.items() if v is not None}
+    return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, **given)
 
 
 
@@ -129,6 +133,9 @@ def train(
     baseline_steps: BaselineSteps = 600,
     baseline_hidden: BaselineHidden = 128,
     recognizer_steps: RecognizerSteps = 2000,
+    vae_video_channels: VideoChannels = None,
+    vae_audio_channels: AudioChannels = None,
+    translator_hidden: TranslatorHidden = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -137,8 +144,12 @@ def train(
     from crossmodal.experiment import prepare
     from crossmodal.pipeline import fit_run
 
-    settings = _settings(data, holdout, seed, schedule, vae_steps, align_weight,
-                         translator_steps, baseline_steps, baseline_hidden, recognizer_steps)
+    settings = _settings(data, holdout, align_weight=align_weight, seed=seed, schedule=schedule,
+                         vae_steps=vae_steps, translator_steps=translator_steps,
+                         baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
+                         recognizer_steps=recognizer_steps, vae_video_channels=vae_video_channels,
+                         vae_audio_channels=vae_audio_channels,
+                         translator_hidden=translator_hidden)
     prepared = prepare(data, settings.holdout, seed)
     fit_run(prepared, out, settings)
     results = evaluate_run(out, prepared=prepared)
@@ -229,6 +240,9 @@ def reproduce(
     baseline_steps: BaselineSteps = 600,
     baseline_hidden: BaselineHidden = 128,
     recognizer_steps: RecognizerSteps = 2000,
+    vae_video_channels: VideoChannels = None,
+    vae_audio_channels: AudioChannels = None,
+    translator_hidden: TranslatorHidden = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time
@@ -237,8 +251,12 @@ def reproduce(
 
     start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
-    settings = _settings(data, "none", seed, schedule, vae_steps, align_weight,
-                         translator_steps, baseline_steps, baseline_hidden, recognizer_steps)
+    settings = _settings(data, "none", align_weight=align_weight, seed=seed, schedule=schedule,
+                         vae_steps=vae_steps, translator_steps=translator_steps,
+                         baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
+                         recognizer_steps=recognizer_steps, vae_video_channels=vae_video_channels,
+                         vae_audio_channels=vae_audio_channels,
+                         translator_hidden=translator_hidden)
     run_protocols(settings, out, names)
     typer.echo((out / "results.md").read_text())
     typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.png'} in "

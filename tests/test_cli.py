@@ -22,6 +22,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (("sweep", "{data}", "--out", "{tmp}/o", "--only", "warm"), "unknown beta schedule 'warm'"),
         (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),
         (("probe-features", "{data}", "--view", "side"), "unknown view 'side'"),
+        (("train", "{data}", "--out", "{tmp}/r", "--vae-audio-channels", "0"),
+         "vae_audio_channels must be >= 1"),
     ],
 )
 def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,
