@@ -31,6 +31,18 @@ def test_speed_scales_length_and_frequency_together(factor: float) -> None:
     assert _peak_hz(out) == pytest.approx(440.0 * factor, abs=2.0)  # bins are ~1 Hz wide
 
 
+def test_each_bin_belongs_to_its_nearest_spectral_peak() -> None:
+    """Phase locking's regions: the nearer peak, the lower one on a tie, and a frame without
+    inner peaks locked to its largest bin."""
+    mag = np.array([
+        [0, 1, 5, 1, 0, 1, 4, 1, 0],  # peaks at 2 and 6; bin 4 is halfway
+        [0, 1, 2, 3, 4, 5, 6, 7, 8],  # rising: no inner peak, the largest bin is 8
+    ], dtype=float)
+    owners = A._peak_owners(mag)
+    np.testing.assert_array_equal(owners[0], [2, 2, 2, 2, 2, 6, 6, 6, 6])
+    np.testing.assert_array_equal(owners[1], [8] * 9)
+
+
 @pytest.mark.parametrize(("factor", "expected_hz"), [(2.0, 880.0), (10.0, 4400.0)])
 def test_pitch_shift_moves_the_peak_and_keeps_duration(factor: float, expected_hz: float) -> None:
     wave = _sine(440.0)
