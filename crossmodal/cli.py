@@ -109,13 +109,19 @@ def sweep(
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
-def _settings(data: Path, holdout: str, **options: int | float | str | None):
-    """RunSettings from a command's options, each named as the field it sets; an option left
-    at None takes the library's default (RunSettings imports torch, so the CLI cannot)."""
+#: Options of `train` and `reproduce` that set the RunSettings field of the same name.
+RUN_OPTIONS = ("seed", "schedule", "vae_steps", "align_weight", "translator_steps",
+               "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
+               "vae_audio_channels", "translator_hidden")
+
+
+def _settings(data: Path, holdout: str, options: dict[str, object]):
+    """RunSettings from a command's arguments (its `locals()`); an option left at None takes
+    the library's default (RunSettings imports torch, which the CLI loads only to run)."""
     from crossmodal.data.splits import parse_holdout
     from crossmodal.pipeline import RunSettings
 
-    given = {k: v for k, v in options.items() if v is not None}
+    given = {k: options[k] for k in RUN_OPTIONS if options[k] is not None}
     return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, **given)
 
 
@@ -144,12 +150,7 @@ def train(
     from crossmodal.experiment import prepare
     from crossmodal.pipeline import fit_run
 
-    settings = _settings(data, holdout, align_weight=align_weight, seed=seed, schedule=schedule,
-                         vae_steps=vae_steps, translator_steps=translator_steps,
-                         baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
-                         recognizer_steps=recognizer_steps, vae_video_channels=vae_video_channels,
-                         vae_audio_channels=vae_audio_channels,
-                         translator_hidden=translator_hidden)
+    settings = _settings(data, holdout, locals())
     prepared = prepare(data, settings.holdout, seed)
     fit_run(prepared, out, settings)
     results = evaluate_run(out, prepared=prepared)
@@ -251,12 +252,7 @@ def reproduce(
 
     start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
-    settings = _settings(data, "none", align_weight=align_weight, seed=seed, schedule=schedule,
-                         vae_steps=vae_steps, translator_steps=translator_steps,
-                         baseline_steps=baseline_steps, baseline_hidden=baseline_hidden,
-                         recognizer_steps=recognizer_steps, vae_video_channels=vae_video_channels,
-                         vae_audio_channels=vae_audio_channels,
-                         translator_hidden=translator_hidden)
+    settings = _settings(data, "none", locals())
     run_protocols(settings, out, names)
     typer.echo((out / "results.md").read_text())
     typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.png'} in "

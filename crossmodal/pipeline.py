@@ -53,7 +53,7 @@ class RunSettings:
     baseline_steps: int = 600
     baseline_hidden: int = 128
     recognizer_steps: int = 2000
-    # Model sizes: the defaults are the full-scale ones; the demo halves them to fit its budget.
+    # Model sizes; the defaults are the full-scale ones, which the demo uses too.
     vae_video_channels: int = VAEConfig.video_channels
     vae_audio_channels: int = VAEConfig.audio_channels
     translator_hidden: int = TranslatorConfig.hidden
