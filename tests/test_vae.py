@@ -10,7 +10,7 @@ import torch
 
 from crossmodal.experiment import Prepared, prepare
 from crossmodal.models.schedules import make_schedule
-from crossmodal.models.vae import VAEConfig, VAEPair
+from crossmodal.models.vae import VAEConfig, VAEPair, video_input
 from crossmodal.train.loop import TrainConfig, seed_everything
 from crossmodal.train.vae import train_vae_pair, vae_losses
 
@@ -71,3 +71,15 @@ def test_interrupted_vae_run_resumes_to_the_same_weights(prepared: Prepared,
     resumed = run(tmp_path / "split", 20, True)
     for key, value in whole.items():
         assert np.array_equal(value.numpy(), resumed[key].numpy()), key
+
+
+def test_video_input_of_chosen_steps_equals_those_steps_of_the_whole_clip(
+        prepared: Prepared) -> None:
+    """Training reads 5 of 15 steps; their motion channel must still see the step before."""
+    frames = prepared.data["train"].video[:3, 0]
+    whole = video_input(frames)
+    steps = torch.tensor([0, 4, 5, 14])
+    chosen = video_input(frames, steps)
+    assert torch.equal(chosen, whole[:, steps])
+    assert torch.all(chosen[:, 0, 3] == 0.5)  # the first step has no motion: zero, mapped to 0.5
+    assert not torch.all(chosen[:, 1, 3] == 0.5)  # a later step does

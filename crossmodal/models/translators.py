@@ -71,8 +71,9 @@ def clip_vector(frames: torch.Tensor) -> torch.Tensor:
     2 x 64) and the object strip in colour at the first and last step (what it is,
     2 x 3 x 64), 512 values in all.
     """
-    x = F.adaptive_avg_pool2d(video_input(frames).flatten(0, 1), BASELINE_SIZE)
-    x = x.view(len(frames), -1, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)[:, [0, -1]]
+    ends = torch.tensor([0, frames.shape[1] - 1])
+    x = F.adaptive_avg_pool2d(video_input(frames, ends).flatten(0, 1), BASELINE_SIZE)
+    x = x.view(len(frames), 2, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)
     grey = x[:, :, :3].mean(dim=2).flatten(1)
     strip = x[:, :, 4:7].flatten(1)
     return torch.cat([grey, strip], dim=1)

@@ -57,20 +57,30 @@ def _relative(rgb: torch.Tensor) -> torch.Tensor:
     return rgb - rgb.flatten(3).median(dim=-1).values[..., None, None]
 
 
-def video_input(frames: torch.Tensor) -> torch.Tensor:
+def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
     """(B, T, S, S, 6) uint8 -> (B, T, 7, S, S): the whole frame's RGB relative to the table,
     its grey change since the previous step (where motion shows), and the object strip's RGB
     relative to the table (what the object is), all mapped into [0, 1].
 
     The table colour is subtracted: otherwise the table's colour and lighting, which fill most
     of the frame, dominate the reconstruction error and the small object is barely encoded.
+    `steps` (sorted step indices) keeps only those steps, computing nothing for the others:
+    the same values as slicing the full result, at a third of the cost for five steps of 15.
     """
-    views = frames.float().div(255.0).permute(0, 1, 4, 2, 3)
+    if steps is None:
+        steps = torch.arange(frames.shape[1])
+    views = _views(frames[:, steps])
     whole, strip = views[:, :, :3], views[:, :, 3:6]
     grey = whole.mean(dim=2, keepdim=True)
-    diff = torch.cat([torch.zeros_like(grey[:, :1]), grey[:, 1:] - grey[:, :-1]], dim=1)
+    before = _views(frames[:, (steps - 1).clamp(min=0), :, :, :3]).mean(dim=2, keepdim=True)
+    diff = torch.where((steps > 0)[:, None, None, None], grey - before, 0.0)
     x = torch.cat([_relative(whole), diff, _relative(strip)], dim=2)
     return x.mul(0.5).add(0.5).clamp(0, 1)
+
+
+def _views(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, T, S, S, C) -> float (B, T, C, S, S) in [0, 1]."""
+    return frames.float().div(255.0).permute(0, 1, 4, 2, 3)
 
 
 class VideoVAE(nn.Module):

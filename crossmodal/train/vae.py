@@ -37,9 +37,8 @@ VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of
 def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
                sample: bool = True) -> dict[str, torch.Tensor]:
     """Reconstruction, KL (summed over latent dims, mean over steps) and alignment terms."""
-    vx = video_input(batch["video"])
-    if "video_steps" in batch:  # the VAE is per step, so a random subset of steps is unbiased
-        vx = vx[:, batch["video_steps"]]
+    # The VAE is per step, so a random subset of steps ("video_steps") is unbiased.
+    vx = video_input(batch["video"], batch.get("video_steps"))
     vmu, vlogvar = model.video.encode(vx)
     v_rec = model.video.recon_loss(vx, model.video.decode(reparameterize(vmu, vlogvar, sample)))
     amu, alogvar = model.audio.encode(batch["audio"])
