@@ -59,6 +59,8 @@ def schedules(
 Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
 Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
 VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
+VaeLr = Annotated[float | None, typer.Option(
+    help="VAE learning rate (default: the full-scale 1e-3).")]
 AlignWeight = Annotated[float | None, typer.Option(
     help="Weight of the VAEs' contrastive term (default: the project's, 2000).")]
 TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) steps.")]
@@ -110,7 +112,7 @@ def sweep(
 
 
 #: Options of `train` and `reproduce` that set the RunSettings field of the same name.
-RUN_OPTIONS = ("seed", "schedule", "vae_steps", "align_weight", "translator_steps",
+RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden")
 
@@ -134,6 +136,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
     vae_steps: VaeSteps = 1000,
+    vae_lr: VaeLr = None,
     align_weight: AlignWeight = None,
     translator_steps: TranslatorSteps = 2000,
     baseline_steps: BaselineSteps = 600,
@@ -236,6 +239,7 @@ def reproduce(
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
     vae_steps: VaeSteps = 1000,
+    vae_lr: VaeLr = None,
     align_weight: AlignWeight = None,
     translator_steps: TranslatorSteps = 2000,
     baseline_steps: BaselineSteps = 600,

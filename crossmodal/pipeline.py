@@ -16,19 +16,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from crossmodal.data.augment import AUDIO_VERSIONS
 from crossmodal.data.vocabulary import sentence_index
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.recognizer import Recognizer, train_recognizer
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared
+from crossmodal.features.store import FEATURE_AUDIO
 from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
 from crossmodal.models.vae import VAEConfig, VAEPair
-from crossmodal.representation_run import train_representation
+from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
@@ -36,7 +36,7 @@ from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
 RUN_FILE = "run.json"
 #: Target audio of the translators: the unshifted versions. Speed and pitch versions move the
 #: formants; as targets they would only teach an average of shifted voices.
-TARGET_AUDIO = tuple(AUDIO_VERSIONS.index(v) for v in ("orig", "volume2"))
+TARGET_AUDIO = tuple(FEATURE_AUDIO.index(v) for v in ("orig", "volume2"))
 
 
 @dataclass
@@ -48,6 +48,7 @@ class RunSettings:
     seed: int = 0
     schedule: str = "linear"
     vae_steps: int = 1000
+    vae_lr: float = VAE_LR
     align_weight: float = ALIGN_WEIGHT
     translator_steps: int = 2000
     baseline_steps: int = 600
@@ -64,6 +65,8 @@ class RunSettings:
             value = getattr(self, f.name)
             if f.name.endswith(("_steps", "_channels", "_hidden")) and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
+        if not self.vae_lr > 0:
+            raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         check_align_weight(self.align_weight)
         make_schedule(self.schedule, self.vae_steps)
 
@@ -112,7 +115,8 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
                                               settings.vae_steps, settings.seed, resume=True,
                                               progress=progress,
                                               align_weight=settings.align_weight,
-                                              vae_cfg=settings.vae_config()))
+                                              vae_cfg=settings.vae_config(),
+                                              lr=settings.vae_lr))
     stage("translator", fit_translator, prepared, run, settings, progress)
     stage("ablation", fit_ablation, prepared, run, settings, progress)
     stage("baseline", fit_baseline, prepared, run, settings, progress)
@@ -166,7 +170,7 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     train_translator(pairs, settings.translator_config(d, d),
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "translator", resume=True, progress=progress,
-                     extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
+                     extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})
 
 
 def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
@@ -179,7 +183,7 @@ def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
     train_translator(SequencePairs(source, target), cfg,
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "ablation", resume=True, progress=progress,
-                     extra={"target_audio": [AUDIO_VERSIONS[i] for i in TARGET_AUDIO]})
+                     extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})
 
 
 def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,

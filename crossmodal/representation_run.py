@@ -15,14 +15,15 @@ from crossmodal.train.loop import TrainConfig
 from crossmodal.train.vae import ALIGN_WEIGHT, train_vae_pair
 
 DEFAULT_VAE_STEPS = 500
+VAE_LR = 1e-3
 #: Schedule parameters for this project's loss scale (recon in nats per step, KL summed over
 #: 16 dims): capacity's gamma of 1000 (Burgess et al., pixel sums) would swamp it.
 SCHEDULE_PARAMS: dict[str, dict[str, float]] = {"capacity": {"gamma": 10.0, "c_max": 30.0}}
 
 
-def vae_train_config(steps: int, seed: int) -> TrainConfig:
+def vae_train_config(steps: int, seed: int, lr: float = VAE_LR) -> TrainConfig:
     # Losses are sums of nats in the hundreds; clipping at 1.0 would freeze learning.
-    return TrainConfig(steps=steps, batch_size=32, lr=1e-3, grad_clip=None, seed=seed,
+    return TrainConfig(steps=steps, batch_size=32, lr=lr, grad_clip=None, seed=seed,
                        log_every=25, ckpt_every=100)
 
 
@@ -30,7 +31,8 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          steps: int = DEFAULT_VAE_STEPS, seed: int = 0, resume: bool = False,
                          progress: bool = True,
                          align_weight: float = ALIGN_WEIGHT,
-                         vae_cfg: VAEConfig | None = None) -> tuple[VAEPair, dict]:
+                         vae_cfg: VAEConfig | None = None,
+                         lr: float = VAE_LR) -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     from crossmodal.eval.representation import representation_report
 
@@ -41,19 +43,21 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
         from crossmodal.models.translators import load_vae
 
         report = json.loads(done.read_text())
-        if (report.get("steps"), report.get("align_weight"), report.get("vae")) == (
-                steps, align_weight, asdict(vae_cfg)):
+        settings = (report.get("steps"), report.get("align_weight"), report.get("vae"),
+                    report.get("lr", VAE_LR))  # reports before the lr was recorded used VAE_LR
+        if settings == (steps, align_weight, asdict(vae_cfg), lr):
             return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
-    model, result = train_vae_pair(prepared.data["train"], sched, vae_train_config(steps, seed),
+    model, result = train_vae_pair(prepared.data["train"], sched,
+                                   vae_train_config(steps, seed, lr),
                                    out, vae_cfg, resume=resume, progress=progress,
                                    align_weight=align_weight)
     seconds = time.perf_counter() - start
     report = representation_report(model, prepared.data["test"], prepared.factors("test"),
                                    seed=seed)
     report = {"schedule": schedule, "steps": steps, "align_weight": align_weight,
-              "vae": asdict(vae_cfg),
+              "vae": asdict(vae_cfg), "lr": lr,
               "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
     write_json(out / "representation.json", report)

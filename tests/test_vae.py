@@ -27,7 +27,7 @@ def test_prepare_splits_by_voice_and_features_cover_every_version(prepared: Prep
     train, test = prepared.data["train"], prepared.data["test"]
     assert len(train) + len(test) + len(prepared.data["holdout"]) == 100
     assert train.video.shape[1:] == (6, 15, 32, 32, 6)
-    assert train.audio.shape[1:] == (6, 300, 64)
+    assert train.audio.shape[1:] == (5, 300, 64)  # no pitch x10
     train_voices = {r.voice for r in prepared.splits["train"]}
     assert not train_voices & {r.voice for r in prepared.splits["test"]}
 

@@ -136,9 +136,9 @@ def representation_report(
       decoded from the posterior mean, over all 15 steps.
     - recon_audio: MSE per log-mel value of the original natural-timing audio, in log-mel units.
     - kl: per-step KL summed over dims, averaged over steps and clips; video plus audio.
-    - active_units: see `active_units` (video and audio means pooled, all versions).
-    - mig, dci_*, sap, factorvae: `all_metrics` on `pairing_codes` (pitch x10 audio left out,
-      as in training).
+    - active_units: see `active_units` (video and audio means pooled, all stored versions:
+      before feature version 4 these included pitch x10 audio).
+    - mig, dci_*, sap, factorvae: `all_metrics` on `pairing_codes` (never pitch x10 audio).
     """
     codes = encode_split(model, data, batch=batch)
     stats = _original_stats(model, data, batch)

@@ -15,14 +15,22 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from crossmodal.data.augment import AUDIO_VERSIONS, augment_audio, fit_length
+from crossmodal.data.augment import (
+    AUDIO_VERSIONS,
+    UNINTELLIGIBLE_AUDIO,
+    augment_audio,
+    fit_length,
+)
 from crossmodal.data.manifest import ClipRecord
 from crossmodal.data.media import N_SAMPLES, read_clip
 from crossmodal.features import video as video_features
 from crossmodal.features.audio import HOP_LENGTH, N_MELS, log_mel
 from crossmodal.io import atomic_path
 
-FEATURE_VERSION = "3"  # bump when feature code changes what it computes
+FEATURE_VERSION = "4"  # bump when feature code changes what it computes
+#: Audio versions the features hold: every one that a model or a metric reads. Pitch x10 is
+#: not one (UNINTELLIGIBLE_AUDIO) and took a quarter of a clip's feature time.
+FEATURE_AUDIO = tuple(v for v in AUDIO_VERSIONS if v not in UNINTELLIGIBLE_AUDIO)
 SETTINGS = (
     f"v{FEATURE_VERSION}-mel{N_MELS}-hop{HOP_LENGTH}-step{video_features.STEP_EVERY}"
     f"-size{video_features.FEATURE_SIZE}"
@@ -35,7 +43,7 @@ class Features:
 
     clip_ids: list[str]
     video: np.ndarray  # (N, 6 video versions, steps, 32, 32, 6) uint8: whole frame + object strip
-    audio: np.ndarray  # (N, 6 audio versions, 300, 64) float16 log-mel
+    audio: np.ndarray  # (N, 5 audio versions: FEATURE_AUDIO, 300, 64) float16 log-mel
 
     def subset(self, ids: list[str]) -> Features:
         index = {c: i for i, c in enumerate(self.clip_ids)}
@@ -44,9 +52,9 @@ class Features:
 
 
 def audio_versions(wave: np.ndarray) -> np.ndarray:
-    """(6, 300, 64) log-mels of the original and the five augmented audio versions."""
+    """(5, 300, 64) log-mels of the FEATURE_AUDIO versions, the original first."""
     return np.stack(
-        [log_mel(fit_length(augment_audio(wave, v), N_SAMPLES)) for v in AUDIO_VERSIONS]
+        [log_mel(fit_length(augment_audio(wave, v), N_SAMPLES)) for v in FEATURE_AUDIO]
     ).astype(np.float16)
 
 

@@ -1,7 +1,7 @@
 """Training pairs drawn from cached features: (clip, audio version, video version).
 
-All 36 pairings of a clip are available; pitch x10 audio is left out of training (it is
-unintelligible, as the earlier work found) but stays in the features for anyone who wants it.
+Of a clip's 36 pairings, the 30 without pitch x10 audio are available: pitch x10 is
+unintelligible, as the earlier work found, and the features do not hold it (FEATURE_AUDIO).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from crossmodal.data.augment import AUDIO_VERSIONS, UNINTELLIGIBLE_AUDIO
 from crossmodal.features.align import canonicalize
-from crossmodal.features.store import Features
+from crossmodal.features.store import FEATURE_AUDIO, Features
 
-TRAIN_AUDIO = tuple(i for i, v in enumerate(AUDIO_VERSIONS) if v not in UNINTELLIGIBLE_AUDIO)
+TRAIN_AUDIO = tuple(range(len(FEATURE_AUDIO)))  # every audio version the features hold
 
 
 def canonical_audio(audio: np.ndarray) -> np.ndarray:
@@ -29,8 +28,8 @@ class PairData:
     """Feature tensors of one split, ready for batching."""
 
     video: torch.Tensor  # (N, 6, T, 32, 32, 6) uint8
-    audio: torch.Tensor  # (N, 6, 300, 64) float16 natural timing
-    canonical: torch.Tensor  # (N, 6, 300, 64) float16 canonical timing
+    audio: torch.Tensor  # (N, 5, 300, 64) float16 natural timing, FEATURE_AUDIO versions
+    canonical: torch.Tensor  # (N, 5, 300, 64) float16 canonical timing
 
     @classmethod
     def from_features(cls, features: Features) -> PairData:
