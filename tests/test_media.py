@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -76,3 +79,21 @@ def test_foreign_recording_is_converted(tmp_path: Path) -> None:
     first = clip.frames[0].mean(axis=(0, 2)).argmax()
     last = clip.frames[-1].mean(axis=(0, 2)).argmax()
     assert last > first + 30
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to compare")
+def test_a_clip_is_the_same_file_whatever_the_number_of_cpus(tmp_path: Path) -> None:
+    """x264 sliced each frame by its thread count, which it took from the CPUs it could use."""
+    code = ("import os, sys, hashlib, numpy as np; os.sched_setaffinity(0, set(sorted("
+            "os.sched_getaffinity(0))[:int(sys.argv[1])])); "
+            "from crossmodal.data.media import write_clip; "
+            "from crossmodal.data.render import render; "
+            "write_clip(sys.argv[2], render('spoon', 'left', np.random.default_rng(0)), "
+            "np.zeros(48000, np.float32)); "
+            "print(hashlib.sha256(open(sys.argv[2], 'rb').read()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", code, str(n), str(tmp_path / f"{n}.mp4")],
+                       capture_output=True, text=True, check=True).stdout.strip()
+        for n in (1, 2)
+    }
+    assert len(digests) == 1

@@ -57,7 +57,10 @@ def write_clip(
         vstream = box.add_stream("libx264", rate=fps)
         vstream.width, vstream.height = width, height
         vstream.pix_fmt = "yuv420p"
-        vstream.options = {"crf": "20", "preset": "veryfast", "tune": "zerolatency"}
+        # One thread: x264 cuts each frame into one slice per thread, and by default it runs
+        # a thread count set by the machine's cores, so the bytes depended on the machine.
+        vstream.options = {"crf": "20", "preset": "veryfast", "tune": "zerolatency",
+                           "threads": "1"}
         astream = box.add_stream("aac", rate=sr, layout="mono")
         for image in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
