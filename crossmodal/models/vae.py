@@ -71,9 +71,9 @@ def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torc
         steps = torch.arange(frames.shape[1])
     views = _views(frames[:, steps])
     whole, strip = views[:, :, :3], views[:, :, 3:6]
-    grey = whole.mean(dim=2, keepdim=True)
-    before = _views(frames[:, (steps - 1).clamp(min=0), :, :, :3]).mean(dim=2, keepdim=True)
-    diff = torch.where((steps > 0)[:, None, None, None], grey - before, 0.0)
+    grey = _views(frames[..., :3]).mean(dim=2, keepdim=True)  # every step: cheap beside medians
+    before = grey[:, (steps - 1).clamp(min=0)]
+    diff = torch.where((steps > 0)[:, None, None, None], grey[:, steps] - before, 0.0)
     x = torch.cat([_relative(whole), diff, _relative(strip)], dim=2)
     return x.mul(0.5).add(0.5).clamp(0, 1)
 
