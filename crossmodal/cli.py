@@ -20,11 +20,14 @@ def generate(
     voices: Annotated[int, typer.Option(help="Number of voices (20 = the full 1,000 clips).")] = 6,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     workers: Annotated[int, typer.Option(help="Parallel render processes (0 = all cores).")] = 0,
+    takes: Annotated[int, typer.Option(
+        help="Times each voice says the 50 utterances, over new renders (2 = twice the clips; "
+             "take 0 is the takes=1 set).")] = 1,
 ) -> None:
     """Render the paired video-speech dataset as real MP4 files with a manifest."""
     from crossmodal.data.generate import generate as run
 
-    records, seconds = run(out, voices, seed, workers or None)
+    records, seconds = run(out, voices, seed, workers or None, takes=takes)
     typer.echo(f"wrote {len(records)} clips to {out}/clips in {seconds:.1f} s "
                f"({len(records) / seconds:.1f} clips/s); manifest {out}/manifest.csv, "
                f"contact sheet {out}/contact_sheet.png")

@@ -18,6 +18,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ("args", "message"),
     [
         (("generate", "{tmp}/x", "--voices", "0"), "--voices must be between 1 and"),
+        (("generate", "{tmp}/x", "--takes", "0"), "--takes must be >= 1, got 0"),
         (("sweep", "{tmp}/nothing", "--out", "{tmp}/o"), "no dataset folder at"),
         (("sweep", "{data}", "--out", "{tmp}/o", "--only", "warm"), "unknown beta schedule 'warm'"),
         (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),

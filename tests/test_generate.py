@@ -112,14 +112,34 @@ def test_contact_sheet_has_a_cell_per_object_and_action(tiny_data: Path) -> None
 
 def test_same_seed_gives_the_same_clips_whatever_spoke_before(tiny_data: Path,
                                                               tmp_path: Path) -> None:
-    """espeak-ng carries state between utterances; generation must not let it leak in."""
+    """espeak-ng carries state between utterances; generation must not let it leak in. A
+    second take adds new renders and leaves the first take's clips as they were."""
     from crossmodal.data.generate import generate
     from crossmodal.data.media import read_clip
 
     synthesize("Move the spoon up", VOICES[3])  # dirty this process's espeak state
-    records, _ = generate(tmp_path, n_voices=1, seed=0, workers=1, progress=False)
-    assert len(records) == 50
-    for r in records[::7]:
+    records, _ = generate(tmp_path, n_voices=1, seed=0, workers=1, progress=False, takes=2)
+    assert len(records) == 100 and len({r.clip_id for r in records}) == 100
+    first = [r for r in records if "_t1_" not in r.clip_id]
+    assert len(first) == 50
+    for r in first[::7]:
         ours, theirs = read_clip(tmp_path / r.path), read_clip(tiny_data / r.path)
         np.testing.assert_array_equal(ours.wave, theirs.wave)
         np.testing.assert_array_equal(ours.frames, theirs.frames)
+    again = next(r for r in records if r.clip_id == "v00_t1_u26_pen_left")
+    once = read_clip(tiny_data / "clips/v00_u26_pen_left.mp4")
+    assert (again.object, again.action) == ("pen", "left")
+    assert np.abs(read_clip(tmp_path / again.path).frames[0].astype(int)
+                  - once.frames[0].astype(int)).mean() > 1  # a new render of the same sentence
+
+
+def test_more_takes_only_add_clips() -> None:
+    from crossmodal.data.generate import plan
+    from crossmodal.errors import CrossmodalError
+
+    one, three = plan(2, seed=0), plan(2, seed=0, takes=3)
+    assert len(three) == 300 and len({p.clip_id for p in three}) == 300
+    assert three[:100] == one
+    assert len({p.seed for p in three}) == 300
+    with pytest.raises(CrossmodalError, match="--takes must be >= 1, got 0"):
+        plan(2, seed=0, takes=0)

@@ -1,4 +1,4 @@
-"""Render the dataset: every voice says the 50 utterances over a matching video."""
+"""Render the dataset: every voice says the 50 utterances (once per take) over a matching video."""
 
 from __future__ import annotations
 
@@ -36,15 +36,27 @@ class ClipPlan:
         return f"clips/{self.clip_id}.mp4"
 
 
-def plan(n_voices: int, seed: int) -> list[ClipPlan]:
+def plan(n_voices: int, seed: int, takes: int = 1) -> list[ClipPlan]:
+    """Every voice says the 50 utterances `takes` times, each take over new renders.
+
+    Take 0 is the whole plan of `takes=1` (same ids and seeds): more takes only add clips, so
+    a larger set contains the smaller one. Later takes follow all of take 0 in the plan, so a
+    voice's process speaks its take-0 utterances first and they come out the same.
+    """
     if not 1 <= n_voices <= len(VOICES):
         raise CrossmodalError(f"--voices must be between 1 and {len(VOICES)}, got {n_voices}")
-    seeds = np.random.SeedSequence(seed).generate_state(n_voices * 50, dtype=np.uint32)
+    if takes < 1:
+        raise CrossmodalError(f"--takes must be >= 1, got {takes}")
+    per_take = len(utterances())
+    seeds = np.random.SeedSequence(seed).generate_state(n_voices * per_take * takes,
+                                                        dtype=np.uint32)
     plans = []
-    for voice in VOICES[:n_voices]:
-        for u in utterances():
-            clip_id = f"{voice.name}_u{u.index:02d}_{u.obj}_{u.action}"
-            plans.append(ClipPlan(clip_id, voice, u, int(seeds[len(plans)])))
+    for take in range(takes):
+        prefix = "" if take == 0 else f"t{take}_"
+        for voice in VOICES[:n_voices]:
+            for u in utterances():
+                clip_id = f"{voice.name}_{prefix}u{u.index:02d}_{u.obj}_{u.action}"
+                plans.append(ClipPlan(clip_id, voice, u, int(seeds[len(plans)])))
     return plans
 
 
@@ -82,7 +94,8 @@ def by_voice(plans: list[ClipPlan]) -> list[list[ClipPlan]]:
 
 
 def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0,
-             workers: int | None = None, progress: bool = True) -> tuple[list[ClipRecord], float]:
+             workers: int | None = None, progress: bool = True,
+             takes: int = 1) -> tuple[list[ClipRecord], float]:
     """Write OUT/clips/*.mp4, OUT/manifest.csv and OUT/contact_sheet.png; returns seconds taken.
 
     Each voice is rendered by a fresh worker process forked from a server that has never
@@ -92,7 +105,7 @@ def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0
     """
     root = Path(out)
     (root / "clips").mkdir(parents=True, exist_ok=True)
-    groups = by_voice(plan(n_voices, seed))
+    groups = by_voice(plan(n_voices, seed, takes))
     workers = min(workers or os.cpu_count() or 1, len(groups))
     start = time.perf_counter()
     ctx = multiprocessing.get_context("forkserver")
