@@ -47,14 +47,14 @@ def plan(n_voices: int, seed: int, takes: int = 1) -> list[ClipPlan]:
         raise CrossmodalError(f"--voices must be between 1 and {len(VOICES)}, got {n_voices}")
     if takes < 1:
         raise CrossmodalError(f"--takes must be >= 1, got {takes}")
-    per_take = len(utterances())
-    seeds = np.random.SeedSequence(seed).generate_state(n_voices * per_take * takes,
+    said = utterances()
+    seeds = np.random.SeedSequence(seed).generate_state(n_voices * len(said) * takes,
                                                         dtype=np.uint32)
     plans = []
     for take in range(takes):
         prefix = "" if take == 0 else f"t{take}_"
         for voice in VOICES[:n_voices]:
-            for u in utterances():
+            for u in said:
                 clip_id = f"{voice.name}_{prefix}u{u.index:02d}_{u.obj}_{u.action}"
                 plans.append(ClipPlan(clip_id, voice, u, int(seeds[len(plans)])))
     return plans
