@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from crossmodal import run_defaults as defaults
 from crossmodal.errors import CrossmodalError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -138,13 +139,13 @@ def train(
     holdout: Holdout = "none",
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
-    vae_steps: VaeSteps = 1000,
+    vae_steps: VaeSteps = defaults.VAE_STEPS,
     vae_lr: VaeLr = None,
     align_weight: AlignWeight = None,
-    translator_steps: TranslatorSteps = 2000,
-    baseline_steps: BaselineSteps = 600,
-    baseline_hidden: BaselineHidden = 128,
-    recognizer_steps: RecognizerSteps = 2000,
+    translator_steps: TranslatorSteps = defaults.TRANSLATOR_STEPS,
+    baseline_steps: BaselineSteps = defaults.BASELINE_STEPS,
+    baseline_hidden: BaselineHidden = defaults.BASELINE_HIDDEN,
+    recognizer_steps: RecognizerSteps = defaults.RECOGNIZER_STEPS,
     vae_video_channels: VideoChannels = None,
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
@@ -241,13 +242,13 @@ def reproduce(
     only: Annotated[str, typer.Option(help="Comma-separated subset of protocols.")] = "",
     seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
     schedule: Schedule = "linear",
-    vae_steps: VaeSteps = 1000,
+    vae_steps: VaeSteps = defaults.VAE_STEPS,
     vae_lr: VaeLr = None,
     align_weight: AlignWeight = None,
-    translator_steps: TranslatorSteps = 2000,
-    baseline_steps: BaselineSteps = 600,
-    baseline_hidden: BaselineHidden = 128,
-    recognizer_steps: RecognizerSteps = 2000,
+    translator_steps: TranslatorSteps = defaults.TRANSLATOR_STEPS,
+    baseline_steps: BaselineSteps = defaults.BASELINE_STEPS,
+    baseline_hidden: BaselineHidden = defaults.BASELINE_HIDDEN,
+    recognizer_steps: RecognizerSteps = defaults.RECOGNIZER_STEPS,
     vae_video_channels: VideoChannels = None,
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,

@@ -29,6 +29,13 @@ from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
 from crossmodal.models.vae import VAEConfig, VAEPair
 from crossmodal.representation_run import VAE_LR, train_representation
+from crossmodal.run_defaults import (
+    BASELINE_HIDDEN,
+    BASELINE_STEPS,
+    RECOGNIZER_STEPS,
+    TRANSLATOR_STEPS,
+    VAE_STEPS,
+)
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
@@ -47,13 +54,13 @@ class RunSettings:
     holdout: str = "none"
     seed: int = 0
     schedule: str = "linear"
-    vae_steps: int = 1000
+    vae_steps: int = VAE_STEPS
     vae_lr: float = VAE_LR
     align_weight: float = ALIGN_WEIGHT
-    translator_steps: int = 2000
-    baseline_steps: int = 600
-    baseline_hidden: int = 128
-    recognizer_steps: int = 2000
+    translator_steps: int = TRANSLATOR_STEPS
+    baseline_steps: int = BASELINE_STEPS
+    baseline_hidden: int = BASELINE_HIDDEN
+    recognizer_steps: int = RECOGNIZER_STEPS
     # Model sizes; the defaults are the full-scale ones, which the demo uses too.
     vae_video_channels: int = VAEConfig.video_channels
     vae_audio_channels: int = VAEConfig.audio_channels
@@ -198,4 +205,4 @@ def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,
     mels = torch.cat([targets[:, v % targets.shape[1]] for v in range(n_video)]).numpy()
     train_baseline(vectors, mels, run / "baseline", steps=settings.baseline_steps,
                    seed=settings.seed, hidden=settings.baseline_hidden, progress=progress,
-                   resume=True)
+                   resume=True, unit_logmels=targets.flatten(0, 1).numpy())

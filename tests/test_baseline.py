@@ -213,3 +213,14 @@ def test_translator_errors(trained, tmp_path: Path) -> None:
         BaselineTranslator.load(tmp_path)
     with pytest.raises(CrossmodalError, match="one log-mel"):
         train_baseline(np.zeros((3, 512)), np.zeros((2, 60, 64)), tmp_path, steps=1)
+
+
+def test_units_are_fitted_on_the_distinct_targets_when_given(tmp_path: Path) -> None:
+    """The pipeline pairs each target with several video versions; k-means sees each once."""
+    task = Task()
+    _, feats, mels = task.clips(12, seed=4)
+    elsewhere = mels + 100.0  # frames nowhere near the training targets
+    translator = train_baseline(feats, mels, tmp_path, steps=1, progress=False,
+                                n_units=N_CLASSES * N_SEGMENTS, unit_logmels=elsewhere)
+    centroids = translator.units.decode(np.arange(translator.config.n_units)[None])[0]
+    assert centroids.mean() == pytest.approx(elsewhere.mean(), abs=1.0)

@@ -249,6 +249,7 @@ def train_baseline(
     grad_clip: float | None = 1.0,
     log_every: int = 50,
     resume: bool = False,
+    unit_logmels: np.ndarray | None = None,
 ) -> BaselineTranslator:
     """Fit the quantiser range, the audio units and the LSTM (shared loop); save into run_dir.
 
@@ -256,6 +257,9 @@ def train_baseline(
     gradients are clipped at norm 1.0 like every model here (Keras had no clipping; pass None).
     Each step samples its batch from the step's generator, so runs resume exactly. Every fitted
     part is a function of (data, seed), so a resumed run rebuilds the same quantiser and units.
+    The units are fitted on `unit_logmels` if given: when `logmels` repeats each target for
+    several video versions, the distinct targets give k-means the same frames at a fraction of
+    the work.
     """
     feats = _as_features(video_feats)
     mels = np.asarray(logmels, dtype=np.float32)
@@ -265,7 +269,7 @@ def train_baseline(
         )
     lo, hi = fit_range(feats, per_dim)
     levels = torch.from_numpy(quantize(feats, lo, hi))
-    units = AudioUnits(k=n_units, seed=seed).fit(mels)
+    units = AudioUnits(k=n_units, seed=seed).fit(mels if unit_logmels is None else unit_logmels)
     tokens = torch.from_numpy(units.encode(mels))
     config = BaselineConfig(n_units, hidden, feats.shape[1], tokens.shape[1], per_dim)
 

@@ -1,0 +1,9 @@
+"""Training lengths and the baseline's size for a full-scale run, in one module that does not
+import torch: RunSettings and the CLI's option defaults both read them, so `--help` shows the
+numbers a run will use and the two cannot drift apart."""
+
+VAE_STEPS = 1000
+TRANSLATOR_STEPS = 2000
+BASELINE_STEPS = 600
+BASELINE_HIDDEN = 128  # the original's 1024 stays available through --baseline-hidden
+RECOGNIZER_STEPS = 2000
