@@ -22,7 +22,7 @@ from crossmodal.pipeline import RunSettings, fit_run
 #: a step, but at 260 steps the VAE stayed near its plateau (objects at chance). The VAE's
 #: learning rate is doubled instead, which shortens the plateau: 160 steps at 2e-3 named the
 #: objects as well as 260 at 1e-3 (docs/results.md, "The demo's budget").
-DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 160, "vae_lr": 2e-3, "translator_steps": 250,
+DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 160, "vae_lr": 2e-3, "translator_steps": 200,
                  "baseline_steps": 50, "baseline_hidden": 64, "recognizer_steps": 400}
 
 
