@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench sweep reproduce clean
+.PHONY: demo test lint bench bench2 sweep reproduce clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 # The full 1,000-clip set (prints clips per second), then the long experiments of the docs.
 bench: $(STAMP)
 	$(BIN)/crossmodal generate runs/bench --voices 20
+
+# Twice the clips: every voice says each utterance twice; take 0 is runs/bench byte for byte.
+bench2: $(STAMP)
+	$(BIN)/crossmodal generate runs/bench2 --voices 20 --takes 2
 
 runs/bench/manifest.csv: | $(STAMP)
 	$(BIN)/crossmodal generate runs/bench --voices 20
