@@ -221,6 +221,23 @@ def probe_features(
         typer.echo(f"wrote {out}")
 
 
+@app.command("probe-codes")
+def probe_codes_command(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+) -> None:
+    """Diagnosis: how well a linear read-out trained with labels names the object and the
+    action from the run's video codes, per split. Writes RUN/code_probe.json."""
+    from crossmodal.eval.code_probe import PROBE_FILE, probe_codes
+
+    result = probe_codes(run)
+    typer.echo("factor   " + "".join(f"{s:>9}" for s in result["items"]))
+    for factor in ("object", "action"):
+        typer.echo(f"{factor:<8} " + "".join(f"{v:>9.3f}" for v in result[factor].values()))
+    for sentence, acc in result.get("action_per_holdout_sentence", {}).items():
+        typer.echo(f"  action of '{sentence}': {acc:.3f}")
+    typer.echo(f"wrote {run / PROBE_FILE}")
+
+
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],

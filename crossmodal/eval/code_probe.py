@@ -1,0 +1,82 @@
+"""How much of the object and the action a run's video codes carry: a linear read-out.
+
+For diagnosis only. A logistic regression is trained with labels on the video VAE's codes of
+the training clips and scored on the test and held-out clips; labels never reach the
+pipeline's models. Our translator reads these same codes, so an action a read-out cannot find
+in the codes of a held-out pair is one the translator has little chance of saying, and the
+fix belongs in the video representation, not the translator (docs/results.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from crossmodal.data.vocabulary import ACTIONS, SENTENCES
+from crossmodal.eval.representation import encode_split
+from crossmodal.experiment import Prepared, prepare
+from crossmodal.io import write_json
+from crossmodal.pipeline import RunSettings, labels
+
+PROBE_FILE = "code_probe.json"
+SPLITS = ("train", "test", "holdout")
+
+
+def object_summary(codes: np.ndarray) -> np.ndarray:
+    """(..., T, D) -> (..., D): what stays over the clip."""
+    return codes.mean(axis=-2)
+
+
+def action_summary(codes: np.ndarray) -> np.ndarray:
+    """(..., T, D) -> (..., 2D): where the codes went, and how much they moved on the way
+    (a half turn can end where it began)."""
+    steps = np.diff(codes, axis=-2)
+    return np.concatenate([codes[..., -1, :] - codes[..., 0, :], np.abs(steps).mean(axis=-2)],
+                          axis=-1)
+
+
+def read_out(train_x: np.ndarray, train_y: np.ndarray,
+             scored: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Fit on (train_x, train_y); return each scored split's predictions."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model.fit(train_x, train_y)
+    return {name: model.predict(x) for name, (x, _) in scored.items()}
+
+
+def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
+    """Object and action read-out accuracy per split, and the action's per held-out sentence.
+
+    Every video version of every clip is one item, as in the evaluation.
+    """
+    run = Path(run)
+    settings = RunSettings.load(run)
+    if prepared is None:
+        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    from crossmodal.models.translators import load_vae
+
+    vae = load_vae(run / "vae")
+    splits = [s for s in SPLITS if prepared.splits.get(s)]
+    codes, truth = {}, {}
+    for split in splits:
+        mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
+        codes[split] = mu.reshape(-1, *mu.shape[2:])  # clip-major: a clip's versions together
+        truth[split] = np.repeat(labels(prepared, split), mu.shape[1])
+    result: dict = {"run": str(run), "items": {s: int(len(truth[s])) for s in splits}}
+    for factor, summary, of in (("object", object_summary, lambda y: y // len(ACTIONS)),
+                                ("action", action_summary, lambda y: y % len(ACTIONS))):
+        scored = {s: (summary(codes[s]), of(truth[s])) for s in splits}
+        heard = read_out(*scored["train"], scored)
+        result[factor] = {s: round(float((heard[s] == y).mean()), 4)
+                          for s, (_, y) in scored.items()}
+        if "holdout" in heard:
+            y = truth["holdout"]
+            result[f"{factor}_per_holdout_sentence"] = {
+                SENTENCES[k]: round(float((heard["holdout"][y == k] == of(k)).mean()), 4)
+                for k in np.unique(y)
+            }
+    write_json(run / PROBE_FILE, result)
+    return result
