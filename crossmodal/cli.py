@@ -77,6 +77,9 @@ AudioChannels = Annotated[int | None, typer.Option(
     help="Audio VAE width in channels (default: the full-scale 128).")]
 TranslatorHidden = Annotated[int | None, typer.Option(
     help="Hidden size of our translator and the ablation (default: the full-scale 128).")]
+VideoStreams = Annotated[int | None, typer.Option(
+    help="Video VAE streams: 1, or 2 to keep where the object is and what it is apart "
+         "(default: 1).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -118,7 +121,7 @@ def sweep(
 #: Options of `train` and `reproduce` that set the RunSettings field of the same name.
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
-               "vae_audio_channels", "translator_hidden")
+               "vae_audio_channels", "translator_hidden", "video_streams")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -149,6 +152,7 @@ def train(
     vae_video_channels: VideoChannels = None,
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
+    video_streams: VideoStreams = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -269,6 +273,7 @@ def reproduce(
     vae_video_channels: VideoChannels = None,
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
+    video_streams: VideoStreams = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time

@@ -27,7 +27,7 @@ from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
-from crossmodal.models.vae import VAEConfig, VAEPair
+from crossmodal.models.vae import VIDEO_VAES, VAEConfig, VAEPair
 from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
@@ -65,6 +65,8 @@ class RunSettings:
     vae_video_channels: int = VAEConfig.video_channels
     vae_audio_channels: int = VAEConfig.audio_channels
     translator_hidden: int = TranslatorConfig.hidden
+    # 2: a where/what video VAE, whose halves our translator reads apart (models.two_stream)
+    video_streams: int = VAEConfig.video_streams
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
@@ -75,14 +77,19 @@ class RunSettings:
         if not self.vae_lr > 0:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         check_align_weight(self.align_weight)
+        if self.video_streams not in VIDEO_VAES:
+            raise CrossmodalError(
+                f"video_streams must be one of {sorted(VIDEO_VAES)}, got {self.video_streams}")
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
         return VAEConfig(video_channels=self.vae_video_channels,
-                         audio_channels=self.vae_audio_channels)
+                         audio_channels=self.vae_audio_channels, video_streams=self.video_streams)
 
-    def translator_config(self, in_dim: int, out_dim: int) -> TranslatorConfig:
-        return TranslatorConfig(in_dim=in_dim, out_dim=out_dim, hidden=self.translator_hidden)
+    def translator_config(self, in_dim: int, out_dim: int,
+                          where_dims: int = 0) -> TranslatorConfig:
+        return TranslatorConfig(in_dim=in_dim, out_dim=out_dim, hidden=self.translator_hidden,
+                                where_dims=where_dims)
 
     def recognizer_dir(self, run: str | Path) -> Path:
         """Where the run's recogniser lives: a shared folder if named, else RUN/recognizer."""
@@ -174,7 +181,8 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
     d = vae.cfg.latent_dim
-    train_translator(pairs, settings.translator_config(d, d),
+    where_dims = d // 2 if vae.cfg.video_streams == 2 else 0
+    train_translator(pairs, settings.translator_config(d, d, where_dims),
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "translator", resume=True, progress=progress,
                      extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})

@@ -27,6 +27,9 @@ class TranslatorConfig:
     hidden: int = 128
     memory_slots: int = 12  # length of the object's word memory, in steps
     dropout: float = 0.1
+    # > 0: the input's first where_dims dims say where the object is and the rest what it is
+    # (a two-stream video VAE); motion then reads only the former and appearance the latter
+    where_dims: int = 0
 
 
 def _mlp(i: int, h: int, o: int, dropout: float = 0.0) -> nn.Sequential:
@@ -40,8 +43,12 @@ class SlotTranslator(nn.Module):
         super().__init__()
         self.cfg = cfg
         h = cfg.hidden
-        self.step_in = _mlp(cfg.in_dim, h, h)
-        self.motion_rnn = nn.GRU(cfg.in_dim, h, batch_first=True, bidirectional=True)
+        if not 0 <= cfg.where_dims < cfg.in_dim:
+            raise ValueError(f"where_dims must be in [0, {cfg.in_dim}), got {cfg.where_dims}")
+        what_dims = cfg.in_dim - cfg.where_dims
+        self.step_in = _mlp(what_dims, h, h)
+        self.motion_rnn = nn.GRU(cfg.where_dims or cfg.in_dim, h, batch_first=True,
+                                 bidirectional=True)
         self.motion_out = _mlp(2 * h, h, h, cfg.dropout)
         self.appearance = _mlp(h, h, cfg.memory_slots * h, cfg.dropout)
         self.positions = nn.Parameter(torch.randn(cfg.out_steps, h) * 0.1)
@@ -53,9 +60,11 @@ class SlotTranslator(nn.Module):
 
     def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(appearance word memory (B, K, h), motion code (B, h))."""
-        appearance = self.step_in(video).mean(dim=1)
+        k = self.cfg.where_dims
+        what, where = (video[..., k:], video[..., :k]) if k else (video, video)
+        appearance = self.step_in(what).mean(dim=1)
         memory = self.appearance(appearance).view(len(video), self.cfg.memory_slots, -1)
-        deltas = video[:, 1:] - video[:, :-1]
+        deltas = where[:, 1:] - where[:, :-1]
         _, last = self.motion_rnn(deltas)
         motion = self.motion_out(torch.cat([last[0], last[1]], dim=-1))
         return memory, motion

@@ -19,6 +19,7 @@ from torch import nn
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import LOG_FLOOR, N_MELS
+from crossmodal.models.two_stream import TwoStreamVideoVAE
 
 LOGMEL_MEAN = -6.0  # fixed input scaling: the same for every model and every dataset
 LOGMEL_STD = 3.0
@@ -36,6 +37,7 @@ class VAEConfig:
     audio_channels: int = 128
     video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
     audio_sigma: float = 0.15  # ... of normalised log-mel values
+    video_streams: int = 1  # 2: where and what apart (crossmodal.models.two_stream)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
@@ -116,6 +118,10 @@ class VideoVAE(nn.Module):
         b, t = z.shape[:2]
         size = self.cfg.video_size
         return self.decoder(z.flatten(0, 1)).view(b, t, VIDEO_IN, size, size)
+
+    def target(self, x: torch.Tensor) -> torch.Tensor:
+        """What `decode` aims at: the input itself."""
+        return x
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood (up to a constant), summed per step, mean over steps."""
@@ -219,13 +225,20 @@ def alignment_loss(heads: AlignmentHeads, video_mu: torch.Tensor, audio_mu: torc
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
+#: Video VAEs by number of streams.
+VIDEO_VAES: dict[int, type[nn.Module]] = {1: VideoVAE, 2: TwoStreamVideoVAE}
+
+
 class VAEPair(nn.Module):
     """The two modality VAEs trained together."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.video = VideoVAE(cfg)
+        if cfg.video_streams not in VIDEO_VAES:
+            raise CrossmodalError(
+                f"video_streams must be one of {sorted(VIDEO_VAES)}, got {cfg.video_streams}")
+        self.video = VIDEO_VAES[cfg.video_streams](cfg)
         self.audio = AudioVAE(cfg)
         self.heads = AlignmentHeads(cfg)
 
