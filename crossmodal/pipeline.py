@@ -27,7 +27,7 @@ from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
-from crossmodal.models.vae import VIDEO_VAES, VAEConfig, VAEPair
+from crossmodal.models.vae import VAEConfig, VAEPair, check_video_streams
 from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
@@ -77,9 +77,7 @@ class RunSettings:
         if not self.vae_lr > 0:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         check_align_weight(self.align_weight)
-        if self.video_streams not in VIDEO_VAES:
-            raise CrossmodalError(
-                f"video_streams must be one of {sorted(VIDEO_VAES)}, got {self.video_streams}")
+        check_video_streams(self.video_streams)
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
@@ -181,8 +179,7 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
     d = vae.cfg.latent_dim
-    where_dims = d // 2 if vae.cfg.video_streams == 2 else 0
-    train_translator(pairs, settings.translator_config(d, d, where_dims),
+    train_translator(pairs, settings.translator_config(d, d, vae.video.where_dims),
                      translator_train_config(settings.translator_steps, settings.seed),
                      run / "translator", resume=True, progress=progress,
                      extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})

@@ -10,11 +10,12 @@ second half. Each half is decoded alone, so neither can carry the other's conten
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+from crossmodal.models.conv_stacks import conv_decoder, conv_encoder
 
 if TYPE_CHECKING:
     from crossmodal.models.vae import VAEConfig
@@ -35,25 +36,6 @@ def object_mask(x: torch.Tensor) -> torch.Tensor:
     return weight.view(len(x), 1, *x.shape[-2:])
 
 
-def _encoder(channels_in: int, width: int, latent: int) -> nn.Sequential:
-    widths = [channels_in, width, 2 * width, 4 * width]
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(widths):
-        layers += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * 16, 256), nn.SiLU(),
-                         nn.Linear(256, 2 * latent))
-
-
-def _decoder(channels_out: int, width: int, latent: int) -> nn.Sequential:
-    widths = [4 * width, 2 * width, width, channels_out]
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(widths):
-        layers += [nn.ConvTranspose2d(a, b, 4, 2, 1),
-                   nn.SiLU() if b != channels_out else nn.Sigmoid()]
-    return nn.Sequential(nn.Linear(latent, 256), nn.SiLU(), nn.Linear(256, widths[0] * 16),
-                         nn.SiLU(), nn.Unflatten(1, (widths[0], 4, 4)), *layers)
-
-
 class TwoStreamVideoVAE(nn.Module):
     """(B, T, 7, 32, 32) `video_input` -> latent (B, T, D): dims [0, D/2) where, [D/2, D) what.
 
@@ -66,11 +48,12 @@ class TwoStreamVideoVAE(nn.Module):
         if cfg.video_size != 32 or cfg.latent_dim % 2:
             raise ValueError("the two-stream video VAE needs 32x32 views and an even latent")
         self.cfg = cfg
-        half, width = cfg.latent_dim // 2, cfg.video_channels
-        self.where_encoder = _encoder(1 + len(WHERE_IN), width, half)
-        self.what_encoder = _encoder(len(WHAT_IN), width, half)
-        self.where_decoder = _decoder(1 + len(WHERE_IN), width, half)
-        self.what_decoder = _decoder(len(WHAT_IN), width, half)
+        self.where_dims = cfg.latent_dim // 2
+        half, width, size = self.where_dims, cfg.video_channels, cfg.video_size
+        self.where_encoder = conv_encoder(1 + len(WHERE_IN), width, size, half)
+        self.what_encoder = conv_encoder(len(WHAT_IN), width, size, half)
+        self.where_decoder = conv_decoder(1 + len(WHERE_IN), width, size, half)
+        self.what_decoder = conv_decoder(len(WHAT_IN), width, size, half)
 
     @staticmethod
     def _streams(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,7 +71,7 @@ class TwoStreamVideoVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b, t = z.shape[:2]
-        flat, half = z.flatten(0, 1), self.cfg.latent_dim // 2
+        flat, half = z.flatten(0, 1), self.where_dims
         where, what = self.where_decoder(flat[:, :half]), self.what_decoder(flat[:, half:])
         out = torch.cat([where[:, :1].expand(-1, 3, -1, -1), where[:, 1:], what], dim=1)
         return out.view(b, t, *out.shape[1:])

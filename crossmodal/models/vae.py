@@ -9,8 +9,6 @@ either encoder ever seeing the other modality.
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -19,6 +17,7 @@ from torch import nn
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import LOG_FLOOR, N_MELS
+from crossmodal.models.conv_stacks import conv_decoder, conv_encoder
 from crossmodal.models.two_stream import TwoStreamVideoVAE
 
 LOGMEL_MEAN = -6.0  # fixed input scaling: the same for every model and every dataset
@@ -88,25 +87,14 @@ def _views(frames: torch.Tensor) -> torch.Tensor:
 class VideoVAE(nn.Module):
     """A per-step convolutional VAE over (7, S, S) inputs, halving S down to 4x4."""
 
+    where_dims = 0  # no latent dims are set apart for where the object is (see two_stream)
+
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        n_down = int(math.log2(cfg.video_size // 4))
-        if 4 * 2**n_down != cfg.video_size:
-            raise CrossmodalError(f"video_size must be 4 times a power of 2, got {cfg.video_size}")
-        widths = [VIDEO_IN] + [cfg.video_channels * min(2**i, 4) for i in range(n_down)]
-        top = widths[-1] * 16
-        down: list[nn.Module] = []
-        for a, b in itertools.pairwise(widths):
-            down += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
-        self.encoder = nn.Sequential(*down, nn.Flatten(), nn.Linear(top, 256), nn.SiLU(),
-                                     nn.Linear(256, 2 * cfg.latent_dim))
-        up: list[nn.Module] = []
-        for a, b in itertools.pairwise(widths[::-1]):
-            up += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU() if b != VIDEO_IN else nn.Sigmoid()]
-        self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 256), nn.SiLU(),
-                                     nn.Linear(256, top), nn.SiLU(),
-                                     nn.Unflatten(1, (widths[-1], 4, 4)), *up)
+        size, width, latent = cfg.video_size, cfg.video_channels, cfg.latent_dim
+        self.encoder = conv_encoder(VIDEO_IN, width, size, latent)
+        self.decoder = conv_decoder(VIDEO_IN, width, size, latent)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, 7, S, S) -> mu, logvar (B, T, D)."""
@@ -229,15 +217,18 @@ def alignment_loss(heads: AlignmentHeads, video_mu: torch.Tensor, audio_mu: torc
 VIDEO_VAES: dict[int, type[nn.Module]] = {1: VideoVAE, 2: TwoStreamVideoVAE}
 
 
+def check_video_streams(streams: int) -> None:
+    if streams not in VIDEO_VAES:
+        raise CrossmodalError(f"video_streams must be one of {sorted(VIDEO_VAES)}, got {streams}")
+
+
 class VAEPair(nn.Module):
     """The two modality VAEs trained together."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        if cfg.video_streams not in VIDEO_VAES:
-            raise CrossmodalError(
-                f"video_streams must be one of {sorted(VIDEO_VAES)}, got {cfg.video_streams}")
+        check_video_streams(cfg.video_streams)
         self.video = VIDEO_VAES[cfg.video_streams](cfg)
         self.audio = AudioVAE(cfg)
         self.heads = AlignmentHeads(cfg)
