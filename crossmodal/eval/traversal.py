@@ -29,7 +29,8 @@ def video_traversal(
 ) -> Path:
     """PNG grid: row d sets latent dim d of one step's code to each value (prior units, so the
     columns span the prior), other dims kept; each cell is the decoded whole frame and object
-    strip (RGB relative to the table), upscaled 2x."""
+    strip (RGB relative to the table), upscaled 2x. A two-stream VAE decodes the object mask in
+    place of the whole frame (its `target`), so the left half of its cells is that mask."""
     model.eval()
     base = _latent(video_mu_step, model)
     dims, n_values = base.shape[0], len(values)
