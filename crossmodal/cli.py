@@ -79,7 +79,7 @@ TranslatorHidden = Annotated[int | None, typer.Option(
     help="Hidden size of our translator and the ablation (default: the full-scale 128).")]
 VideoStreams = Annotated[int | None, typer.Option(
     help="Video VAE streams: 1, or 2 to keep where the object is and what it is apart "
-         "(default: 1).")]
+         f"(default: {defaults.VIDEO_STREAMS}).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:

@@ -35,6 +35,7 @@ from crossmodal.run_defaults import (
     RECOGNIZER_STEPS,
     TRANSLATOR_STEPS,
     VAE_STEPS,
+    VIDEO_STREAMS,
 )
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
@@ -66,7 +67,7 @@ class RunSettings:
     vae_audio_channels: int = VAEConfig.audio_channels
     translator_hidden: int = TranslatorConfig.hidden
     # 2: a where/what video VAE, whose halves our translator reads apart (models.two_stream)
-    video_streams: int = VAEConfig.video_streams
+    video_streams: int = VIDEO_STREAMS
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
@@ -99,7 +100,10 @@ class RunSettings:
         if not path.is_file():
             raise CrossmodalError(f"{run} is not a run folder ({RUN_FILE} is missing)")
         try:
-            return cls(**json.loads(path.read_text()))
+            values = json.loads(path.read_text())
+            if isinstance(values, dict):  # run files from before two streams existed had one
+                values.setdefault("video_streams", 1)
+            return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
 

@@ -77,6 +77,20 @@ def test_run_builds_its_models_at_the_sizes_it_names(tiny_run: Path) -> None:
         RunSettings(data=settings.data, vae_audio_channels=0)
 
 
+def test_runs_default_to_two_streams_and_old_run_files_to_one(tiny_run: Path,
+                                                              tmp_path: Path) -> None:
+    assert RunSettings.load(tiny_run).video_streams == 2
+    assert load_vae(tiny_run / "vae").video.where_dims == 8
+    assert load_slot(tiny_run / "translator").cfg.where_dims == 8
+    old = json.loads((tiny_run / "run.json").read_text())
+    del old["video_streams"]  # as written before the option existed
+    (tmp_path / "run.json").write_text(json.dumps(old))
+    assert RunSettings.load(tmp_path).video_streams == 1
+    (tmp_path / "run.json").write_text("[1, 2]")
+    with pytest.raises(CrossmodalError, match="not a valid run file"):
+        RunSettings.load(tmp_path)
+
+
 def test_report_has_its_figures_and_playable_speech(tiny_run: Path) -> None:
     page = (tiny_run / "report.html").read_text()
     for name in ("confusion.png", "spectrograms.png"):
