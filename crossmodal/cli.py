@@ -98,6 +98,8 @@ def sweep(
     translator_steps: Annotated[int, typer.Option(
         help="Also train our translator on each VAE pair for utterance_acc (0: skip).")] = 800,
     align_weight: AlignWeight = None,
+    video_streams: Annotated[int, typer.Option(
+        help="Video VAE streams: 1 (as the sweep's tables in docs/results.md) or 2.")] = 1,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
     from crossmodal.experiment import prepare
@@ -113,8 +115,12 @@ def sweep(
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
     if align_weight is not None:
         check_align_weight(align_weight)  # before features are computed, not after
+    from crossmodal.models.vae import check_video_streams
+
+    check_video_streams(video_streams)
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
-              translator_steps=translator_steps, **_align_weight(align_weight))
+              translator_steps=translator_steps, video_streams=video_streams,
+              **_align_weight(align_weight))
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 

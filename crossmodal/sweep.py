@@ -14,7 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from crossmodal.experiment import Prepared  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
 from crossmodal.models.schedules import SCHEDULES  # noqa: E402
-from crossmodal.models.vae import VAEPair  # noqa: E402
+from crossmodal.models.vae import VAEConfig, VAEPair, check_video_streams  # noqa: E402
 from crossmodal.pipeline import RunSettings  # noqa: E402
 from crossmodal.representation_run import DEFAULT_VAE_STEPS, train_representation  # noqa: E402
 from crossmodal.train.vae import ALIGN_WEIGHT  # noqa: E402
@@ -26,19 +26,23 @@ COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig"
 def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEPS,
               seed: int = 0, schedules: tuple[str, ...] = SCHEDULES,
               progress: bool = True, translator_steps: int = 0,
-              recognizer_steps: int = 2000, align_weight: float = ALIGN_WEIGHT) -> list[dict]:
+              recognizer_steps: int = 2000, align_weight: float = ALIGN_WEIGHT,
+              video_streams: int = 1) -> list[dict]:
     """Train every schedule (resuming any that a killed sweep left half done).
 
     With `translator_steps`, each schedule's VAE pair also gets our translator, and
     `utterance_acc` is what one shared recogniser hears in its translations of test clips.
+    One video stream by default: the sweep's tables in docs/results.md were measured so.
     """
+    check_video_streams(video_streams)
+    vae_cfg = VAEConfig(video_streams=video_streams)
     out = Path(out)
     rows = []
     start = time.perf_counter()
     for name in schedules:
         vae, report = train_representation(prepared, name, out / name, steps, seed,
                                            resume=True, progress=progress,
-                                           align_weight=align_weight)
+                                           align_weight=align_weight, vae_cfg=vae_cfg)
         if translator_steps:
             settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
                                    align_weight=align_weight, translator_steps=translator_steps,

@@ -21,6 +21,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (("generate", "{tmp}/x", "--takes", "0"), "--takes must be >= 1, got 0"),
         (("sweep", "{tmp}/nothing", "--out", "{tmp}/o"), "no dataset folder at"),
         (("sweep", "{data}", "--out", "{tmp}/o", "--only", "warm"), "unknown beta schedule 'warm'"),
+        (("sweep", "{data}", "--out", "{tmp}/o", "--video-streams", "0"),
+         "video_streams must be one of [1, 2], got 0"),
         (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),
         (("probe-features", "{data}", "--view", "side"), "unknown view 'side'"),
         (("probe-codes", "{tmp}/no_run"), "is not a run folder"),

@@ -26,3 +26,14 @@ def test_sweep_writes_one_row_per_schedule(tiny_data: Path, tmp_path: Path) -> N
     run_sweep(prepared, tmp_path, steps=6, schedules=("constant", "capacity"), progress=False,
               translator_steps=10, recognizer_steps=10)
     assert (tmp_path / "sweep.csv").read_text() == before
+
+
+def test_sweep_trains_the_video_vae_it_is_asked_for(tiny_data: Path, tmp_path: Path) -> None:
+    from crossmodal.models.translators import load_vae
+
+    prepared = prepare(tiny_data, None, 0, progress=False)
+    for streams, where_dims in ((1, 0), (2, 8)):
+        run_sweep(prepared, tmp_path / str(streams), steps=4, schedules=("linear",),
+                  progress=False, video_streams=streams)
+        vae = load_vae(tmp_path / str(streams) / "linear")
+        assert (vae.cfg.video_streams, vae.video.where_dims) == (streams, where_dims)
