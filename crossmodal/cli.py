@@ -80,6 +80,9 @@ TranslatorHidden = Annotated[int | None, typer.Option(
 VideoStreams = Annotated[int | None, typer.Option(
     help="Video VAE streams: 1, or 2 to keep where the object is and what it is apart "
          f"(default: {defaults.VIDEO_STREAMS}).")]
+TranslatorMembers = Annotated[int | None, typer.Option(
+    help="Members of our translator and of the ablation, each the mean of its members' "
+         f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -127,7 +130,8 @@ def sweep(
 #: Options of `train` and `reproduce` that set the RunSettings field of the same name.
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
-               "vae_audio_channels", "translator_hidden", "video_streams")
+               "vae_audio_channels", "translator_hidden", "video_streams",
+               "translator_members")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -159,6 +163,7 @@ def train(
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
+    translator_members: TranslatorMembers = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -280,6 +285,7 @@ def reproduce(
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
+    translator_members: TranslatorMembers = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time

@@ -25,7 +25,7 @@ from crossmodal.pipeline import RunSettings, fit_run
 #: at 130 steps of width 32 instead (290 s), objects fell to chance (0.23).
 DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 160, "vae_lr": 2e-3, "translator_steps": 200,
                  "baseline_steps": 50, "baseline_hidden": 64, "recognizer_steps": 400,
-                 "vae_video_channels": 16}
+                 "vae_video_channels": 16, "translator_members": 1}
 
 
 def run_demo(out: str | Path, holdout: str | None, voices: int, seed: int) -> dict:

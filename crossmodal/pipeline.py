@@ -26,13 +26,14 @@ from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
-from crossmodal.models.translators import clip_vector, mel_steps, raw_video_steps
+from crossmodal.models.translators import clip_vector, mel_steps, member_dir, raw_video_steps
 from crossmodal.models.vae import VAEConfig, VAEPair, check_video_streams
 from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
+    TRANSLATOR_MEMBERS,
     TRANSLATOR_STEPS,
     VAE_STEPS,
     VIDEO_STREAMS,
@@ -68,12 +69,14 @@ class RunSettings:
     translator_hidden: int = TranslatorConfig.hidden
     # 2: a where/what video VAE, whose halves our translator reads apart (models.two_stream)
     video_streams: int = VIDEO_STREAMS
+    # our translator and the ablation: the mean of this many members (seeds seed, seed + 1, ...)
+    translator_members: int = TRANSLATOR_MEMBERS
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith(("_steps", "_channels", "_hidden")) and value < 1:
+            if f.name.endswith(("_steps", "_channels", "_hidden", "_members")) and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
         if not self.vae_lr > 0:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
@@ -101,8 +104,9 @@ class RunSettings:
             raise CrossmodalError(f"{run} is not a run folder ({RUN_FILE} is missing)")
         try:
             values = json.loads(path.read_text())
-            if isinstance(values, dict):  # run files from before two streams existed had one
+            if isinstance(values, dict):  # what runs did before these options existed
                 values.setdefault("video_streams", 1)
+                values.setdefault("translator_members", 1)
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
@@ -183,10 +187,19 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
                           torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
     d = vae.cfg.latent_dim
-    train_translator(pairs, settings.translator_config(d, d, vae.video.where_dims),
-                     translator_train_config(settings.translator_steps, settings.seed),
-                     run / "translator", resume=True, progress=progress,
-                     extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})
+    _fit_members(pairs, settings.translator_config(d, d, vae.video.where_dims), run / "translator",
+                 settings, progress)
+
+
+def _fit_members(pairs: SequencePairs, cfg: TranslatorConfig, folder: Path,
+                 settings: RunSettings, progress: bool) -> None:
+    """Member i (seed + i) into member_dir(folder, i); member 0 is the single model of old."""
+    target_audio = [FEATURE_AUDIO[i] for i in TARGET_AUDIO]
+    for member in range(settings.translator_members):
+        train_translator(pairs, cfg, translator_train_config(settings.translator_steps,
+                                                             settings.seed + member),
+                         member_dir(folder, member), resume=True, progress=progress,
+                         extra={"target_audio": target_audio})
 
 
 def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
@@ -196,10 +209,7 @@ def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
     targets = _targets(prepared)
     target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
     cfg = settings.translator_config(source.shape[-1], target.shape[-1])
-    train_translator(SequencePairs(source, target), cfg,
-                     translator_train_config(settings.translator_steps, settings.seed),
-                     run / "ablation", resume=True, progress=progress,
-                     extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]})
+    _fit_members(SequencePairs(source, target), cfg, run / "ablation", settings, progress)
 
 
 def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,

@@ -32,7 +32,8 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEP
 
     With `translator_steps`, each schedule's VAE pair also gets our translator, and
     `utterance_acc` is what one shared recogniser hears in its translations of test clips.
-    One video stream by default: the sweep's tables in docs/results.md were measured so.
+    One video stream by default and one translator member: the sweep's tables in
+    docs/results.md were measured so.
     """
     vae_cfg = VAEConfig(video_streams=video_streams)  # VAEPair checks the value
     out = Path(out)
@@ -45,7 +46,7 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEP
         if translator_steps:
             settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
                                    align_weight=align_weight, translator_steps=translator_steps,
-                                   recognizer_steps=recognizer_steps,
+                                   recognizer_steps=recognizer_steps, translator_members=1,
                                    recognizer=str(out / "recognizer"))
             report["utterance_acc"] = _utterance_acc(prepared, vae, out, settings, progress)
         rows.append({c: report.get(c, "") for c in COLUMNS})

@@ -28,6 +28,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (("probe-codes", "{tmp}/no_run"), "is not a run folder"),
         (("train", "{data}", "--out", "{tmp}/r", "--video-streams", "3"),
          "video_streams must be one of [1, 2], got 3"),
+        (("train", "{data}", "--out", "{tmp}/r", "--translator-members", "0"),
+         "translator_members must be >= 1, got 0"),
         (("train", "{data}", "--out", "{tmp}/r", "--vae-audio-channels", "0"),
          "vae_audio_channels must be >= 1"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--vae-lr", "-0.01"), "vae_lr must be > 0"),

@@ -12,11 +12,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+import yaml
 
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.models.seq2seq import TranslatorConfig
-from crossmodal.models.translators import load_slot, load_vae
+from crossmodal.models.translators import (
+    VAESeq2Seq,
+    load_members,
+    load_model,
+    load_slot,
+    load_vae,
+    member_dir,
+)
 from crossmodal.pipeline import RunSettings
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 
@@ -77,15 +85,38 @@ def test_run_builds_its_models_at_the_sizes_it_names(tiny_run: Path) -> None:
         RunSettings(data=settings.data, vae_audio_channels=0)
 
 
+def test_translator_is_the_mean_of_its_members(tiny_run: Path) -> None:
+    """Each member is trained from its own seed, saved in its own folder, and the model that
+    is evaluated speaks the mean of their predicted latents."""
+    assert RunSettings.load(tiny_run).translator_members == 2
+    for name in ("translator", "ablation"):
+        first, second = member_dir(tiny_run / name, 0), member_dir(tiny_run / name, 1)
+        assert (first.name, second.name) == (name, f"{name}_2")
+        assert not member_dir(tiny_run / name, 2).exists()
+        seeds = [yaml.safe_load((f / "config.yaml").read_text())["train"]["seed"]
+                 for f in (first, second)]
+        assert seeds == [0, 1]
+        a, b = (load_slot(f) for f in (first, second))
+        assert not torch.equal(a.query[0].weight, b.query[0].weight)
+    vae = load_vae(tiny_run / "vae")
+    members = load_members(tiny_run / "translator", 2)
+    frames = np.random.default_rng(0).integers(0, 256, (3, 15, 32, 32, 6), dtype=np.uint8)
+    both = VAESeq2Seq(vae, members).translate(frames).latents
+    alone = [VAESeq2Seq(vae, m).translate(frames).latents for m in members]
+    np.testing.assert_allclose(both, (alone[0] + alone[1]) / 2, atol=1e-5)
+    assert len(load_model(tiny_run, "raw_seq2seq", 2).members) == 2
+
+
 def test_runs_default_to_two_streams_and_old_run_files_to_one(tiny_run: Path,
                                                               tmp_path: Path) -> None:
     assert RunSettings.load(tiny_run).video_streams == 2
     assert load_vae(tiny_run / "vae").video.where_dims == 8
     assert load_slot(tiny_run / "translator").cfg.where_dims == 8
     old = json.loads((tiny_run / "run.json").read_text())
-    del old["video_streams"]  # as written before the option existed
+    del old["video_streams"], old["translator_members"]  # as written before the options
     (tmp_path / "run.json").write_text(json.dumps(old))
     assert RunSettings.load(tmp_path).video_streams == 1
+    assert RunSettings.load(tmp_path).translator_members == 1
     (tmp_path / "run.json").write_text("[1, 2]")
     with pytest.raises(CrossmodalError, match="not a valid run file"):
         RunSettings.load(tmp_path)

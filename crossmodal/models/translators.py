@@ -108,18 +108,29 @@ def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Te
 # --- the three models -----------------------------------------------------------------------
 
 
+def member_dir(folder: Path, member: int) -> Path:
+    """Where member i of a translator lives: translator/, translator_2/, translator_3/, ..."""
+    return folder if member == 0 else folder.with_name(f"{folder.name}_{member + 1}")
+
+
+def _mean(members: list[SlotTranslator], x: torch.Tensor) -> torch.Tensor:
+    """The members' mean prediction: their errors on unseen combinations are their own."""
+    return torch.stack([m(x) for m in members]).mean(dim=0)
+
+
 class VAESeq2Seq:
-    """Ours: video VAE encoder -> slot translator -> audio VAE decoder."""
+    """Ours: video VAE encoder -> slot translator(s), averaged -> audio VAE decoder."""
 
     name = "vae_seq2seq"
 
-    def __init__(self, vae: VAEPair, seq: SlotTranslator) -> None:
-        self.vae, self.seq = vae.eval(), seq.eval()
+    def __init__(self, vae: VAEPair, seq: SlotTranslator | list[SlotTranslator]) -> None:
+        self.vae = vae.eval()
+        self.members = [m.eval() for m in (seq if isinstance(seq, list) else [seq])]
 
     def translate(self, frames: np.ndarray) -> Translation:
         def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
             mu, _ = self.vae.video.encode(video_input(x))
-            z = self.seq(mu)
+            z = _mean(self.members, mu)
             return {"latents": z, "logmel": self.vae.audio.decode(z)}
 
         out = _batched(frames, run)
@@ -127,15 +138,16 @@ class VAESeq2Seq:
 
 
 class RawSeq2Seq:
-    """The ablation: the same translator from raw pixels straight to log-mel, no VAE."""
+    """The ablation: the same translator (members too) from raw pixels to log-mel, no VAE."""
 
     name = "raw_seq2seq"
 
-    def __init__(self, seq: SlotTranslator) -> None:
-        self.seq = seq.eval()
+    def __init__(self, seq: SlotTranslator | list[SlotTranslator]) -> None:
+        self.members = [m.eval() for m in (seq if isinstance(seq, list) else [seq])]
 
     def translate(self, frames: np.ndarray) -> Translation:
-        out = _batched(frames, lambda x: {"logmel": steps_mel(self.seq(raw_video_steps(x)))})
+        out = _batched(frames, lambda x: {
+            "logmel": steps_mel(_mean(self.members, raw_video_steps(x)))})
         return Translation(out["logmel"])
 
 
@@ -176,16 +188,21 @@ def load_slot(folder: str | Path) -> SlotTranslator:
                  lambda c: SlotTranslator(TranslatorConfig(**c)))
 
 
-#: Where each model lives in a run folder, and how to load it.
-MODELS: dict[str, tuple[str, Callable[[Path], Translator]]] = {
-    "vae_seq2seq": ("translator", lambda run: VAESeq2Seq(load_vae(run / "vae"),
-                                                         load_slot(run / "translator"))),
-    "raw_seq2seq": ("ablation", lambda run: RawSeq2Seq(load_slot(run / "ablation"))),
-    "baseline": ("baseline", lambda run: Baseline(BaselineTranslator.load(run / "baseline"))),
+def load_members(folder: Path, members: int) -> list[SlotTranslator]:
+    return [load_slot(member_dir(folder, i)) for i in range(members)]
+
+
+#: Where each model lives in a run folder, and how to load it given its number of members.
+MODELS: dict[str, tuple[str, Callable[[Path, int], Translator]]] = {
+    "vae_seq2seq": ("translator", lambda run, n: VAESeq2Seq(
+        load_vae(run / "vae"), load_members(run / "translator", n))),
+    "raw_seq2seq": ("ablation", lambda run, n: RawSeq2Seq(load_members(run / "ablation", n))),
+    "baseline": ("baseline", lambda run, n: Baseline(BaselineTranslator.load(run / "baseline"))),
 }
 
 
-def load_model(run: str | Path, name: str) -> Translator:
+def load_model(run: str | Path, name: str, members: int = 1) -> Translator:
+    """`members`: how many members the run's translator and ablation have (run.json)."""
     if name not in MODELS:
         raise CrossmodalError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
-    return MODELS[name][1](Path(run))
+    return MODELS[name][1](Path(run), members)
