@@ -67,7 +67,7 @@ def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, settings: RunSet
     recognizer = fit_recognizer(prepared, out, settings, progress)
     fit_translator(prepared, out / name, settings, progress, vae_dir=out / name)
     frames, _, truth = split_inputs(prepared, "test")
-    logmel = VAESeq2Seq(vae, load_slot(out / name / "translator")).translate(frames).logmel
+    logmel = VAESeq2Seq(vae, [load_slot(out / name / "translator")]).translate(frames).logmel
     return float((recognizer.predict(logmel) == truth).mean())
 
 

@@ -102,7 +102,7 @@ def test_translator_is_the_mean_of_its_members(tiny_run: Path) -> None:
     members = load_members(tiny_run / "translator", 2)
     frames = np.random.default_rng(0).integers(0, 256, (3, 15, 32, 32, 6), dtype=np.uint8)
     both = VAESeq2Seq(vae, members).translate(frames).latents
-    alone = [VAESeq2Seq(vae, m).translate(frames).latents for m in members]
+    alone = [VAESeq2Seq(vae, [m]).translate(frames).latents for m in members]
     np.testing.assert_allclose(both, (alone[0] + alone[1]) / 2, atol=1e-5)
     assert len(load_model(tiny_run, "raw_seq2seq", 2).members) == 2
 

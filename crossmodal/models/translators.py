@@ -123,9 +123,9 @@ class VAESeq2Seq:
 
     name = "vae_seq2seq"
 
-    def __init__(self, vae: VAEPair, seq: SlotTranslator | list[SlotTranslator]) -> None:
+    def __init__(self, vae: VAEPair, members: list[SlotTranslator]) -> None:
         self.vae = vae.eval()
-        self.members = [m.eval() for m in (seq if isinstance(seq, list) else [seq])]
+        self.members = [m.eval() for m in members]
 
     def translate(self, frames: np.ndarray) -> Translation:
         def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -142,8 +142,8 @@ class RawSeq2Seq:
 
     name = "raw_seq2seq"
 
-    def __init__(self, seq: SlotTranslator | list[SlotTranslator]) -> None:
-        self.members = [m.eval() for m in (seq if isinstance(seq, list) else [seq])]
+    def __init__(self, members: list[SlotTranslator]) -> None:
+        self.members = [m.eval() for m in members]
 
     def translate(self, frames: np.ndarray) -> Translation:
         out = _batched(frames, lambda x: {
