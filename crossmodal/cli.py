@@ -83,6 +83,9 @@ VideoStreams = Annotated[int | None, typer.Option(
 TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "
          f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
+TranslatorReader = Annotated[str | None, typer.Option(
+    help="How our translator and the ablation read the object's word memory: attention or "
+         f"phase (default: {defaults.TRANSLATOR_READER}; docs/translation.md, Readers).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -131,7 +134,7 @@ def sweep(
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden", "video_streams",
-               "translator_members")
+               "translator_members", "translator_reader")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -164,6 +167,7 @@ def train(
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
     translator_members: TranslatorMembers = None,
+    translator_reader: TranslatorReader = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -286,6 +290,7 @@ def reproduce(
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
     translator_members: TranslatorMembers = None,
+    translator_reader: TranslatorReader = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time

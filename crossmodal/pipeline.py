@@ -24,6 +24,7 @@ from crossmodal.experiment import Prepared
 from crossmodal.features.store import FEATURE_AUDIO
 from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
+from crossmodal.models.readers import READERS
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, member_dir, raw_video_steps
@@ -34,6 +35,7 @@ from crossmodal.run_defaults import (
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
     TRANSLATOR_MEMBERS,
+    TRANSLATOR_READER,
     TRANSLATOR_STEPS,
     VAE_STEPS,
     VIDEO_STREAMS,
@@ -71,6 +73,7 @@ class RunSettings:
     video_streams: int = VIDEO_STREAMS
     # our translator and the ablation: the mean of this many members (seeds seed, seed + 1, ...)
     translator_members: int = TRANSLATOR_MEMBERS
+    translator_reader: str = TRANSLATOR_READER  # how the word memory is read (models.readers)
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
@@ -82,6 +85,9 @@ class RunSettings:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         check_align_weight(self.align_weight)
         check_video_streams(self.video_streams)
+        if self.translator_reader not in READERS:
+            raise CrossmodalError(f"unknown translator reader {self.translator_reader!r}; "
+                                  f"expected one of {', '.join(READERS)}")
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
@@ -91,7 +97,7 @@ class RunSettings:
     def translator_config(self, in_dim: int, out_dim: int,
                           where_dims: int = 0) -> TranslatorConfig:
         return TranslatorConfig(in_dim=in_dim, out_dim=out_dim, hidden=self.translator_hidden,
-                                where_dims=where_dims)
+                                where_dims=where_dims, reader=self.translator_reader)
 
     def recognizer_dir(self, run: str | Path) -> Path:
         """Where the run's recogniser lives: a shared folder if named, else RUN/recognizer."""

@@ -17,3 +17,5 @@ VIDEO_STREAMS = 2
 #: does about as well as the average member, or worse (five seeds: pen fold 0.575 against
 #: 0.549, spoon fold 0.085 against 0.206). docs/results.md, "Three translators, averaged".
 TRANSLATOR_MEMBERS = 3
+#: How our translator and the ablation read the object's word memory (models.readers).
+TRANSLATOR_READER = "attention"

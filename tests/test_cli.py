@@ -30,6 +30,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
          "video_streams must be one of [1, 2], got 3"),
         (("train", "{data}", "--out", "{tmp}/r", "--translator-members", "0"),
          "translator_members must be >= 1, got 0"),
+        (("reproduce", "{data}", "--out", "{tmp}/r", "--translator-reader", "glance"),
+         "unknown translator reader 'glance'; expected one of attention, phase"),
         (("train", "{data}", "--out", "{tmp}/r", "--vae-audio-channels", "0"),
          "vae_audio_channels must be >= 1"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--vae-lr", "-0.01"), "vae_lr must be > 0"),

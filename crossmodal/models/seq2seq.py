@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from crossmodal.models.mlp import mlp
+from crossmodal.models.readers import READERS
+
 
 @dataclass(frozen=True)
 class TranslatorConfig:
@@ -30,10 +33,13 @@ class TranslatorConfig:
     # > 0: the input's first where_dims dims say where the object is and the rest what it is
     # (a two-stream video VAE); motion then reads only the former and appearance the latter
     where_dims: int = 0
+    reader: str = "attention"  # how the word memory is read: a key of models.readers.READERS
 
 
-def _mlp(i: int, h: int, o: int, dropout: float = 0.0) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(i, h), nn.SiLU(), nn.Dropout(dropout), nn.Linear(h, o))
+def _query_before_readers(module: nn.Module, state: dict, prefix: str, *args) -> None:
+    """Weights saved before readers existed hold the attention reader's MLP as `query.*`."""
+    for key in [k for k in state if k.startswith(prefix + "query.")]:
+        state[prefix + "reader." + key[len(prefix):]] = state.pop(key)
 
 
 class SlotTranslator(nn.Module):
@@ -45,18 +51,22 @@ class SlotTranslator(nn.Module):
         h = cfg.hidden
         if not 0 <= cfg.where_dims < cfg.in_dim:
             raise ValueError(f"where_dims must be in [0, {cfg.in_dim}), got {cfg.where_dims}")
+        if cfg.reader not in READERS:
+            raise ValueError(f"unknown reader {cfg.reader!r}; expected one of {', '.join(READERS)}")
         what_dims = cfg.in_dim - cfg.where_dims
-        self.step_in = _mlp(what_dims, h, h)
+        self.step_in = mlp(what_dims, h, h)
         self.motion_rnn = nn.GRU(cfg.where_dims or cfg.in_dim, h, batch_first=True,
                                  bidirectional=True)
-        self.motion_out = _mlp(2 * h, h, h, cfg.dropout)
-        self.appearance = _mlp(h, h, cfg.memory_slots * h, cfg.dropout)
+        self.motion_out = mlp(2 * h, h, h, cfg.dropout)
+        self.appearance = mlp(h, h, cfg.memory_slots * h, cfg.dropout)
         self.positions = nn.Parameter(torch.randn(cfg.out_steps, h) * 0.1)
-        self.layout = _mlp(2 * h, h, h)
-        self.template = _mlp(h, h, cfg.out_dim)
-        self.gate = _mlp(h, h, 1)
-        self.query = _mlp(h, h, cfg.memory_slots)
-        self.word = _mlp(h, h, cfg.out_dim)
+        self.layout = mlp(2 * h, h, h)
+        self.template = mlp(h, h, cfg.out_dim)
+        self.gate = mlp(h, h, 1)
+        # created where the attention reader's query always was: same initial weights
+        self.reader = READERS[cfg.reader](h, cfg.memory_slots, cfg.out_steps)
+        self.word = mlp(h, h, cfg.out_dim)
+        self.register_load_state_dict_pre_hook(_query_before_readers)
 
     def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(appearance word memory (B, K, h), motion code (B, h))."""
@@ -75,8 +85,10 @@ class SlotTranslator(nn.Module):
         pos = self.positions.expand(b, -1, -1)
         layout = self.layout(torch.cat([pos, motion[:, None].expand_as(pos)], dim=-1))
         gate = torch.sigmoid(self.gate(layout))
-        attention = torch.softmax(self.query(layout), dim=-1)  # (B, out_steps, K)
-        word = self.word(attention @ memory)
+        read, coverage, attention = self.reader(layout, motion, memory)
+        # while the reader reads the word, the word speaks (gate >= coverage; exact at 0)
+        gate = gate + (1 - gate) * coverage
+        word = self.word(read)
         out = (1 - gate) * self.template(layout) + gate * word
         if return_parts:
             return out, {"gate": gate.squeeze(-1), "attention": attention}

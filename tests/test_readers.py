@@ -1,0 +1,91 @@
+"""The word-memory readers: where the phase reader reads, and old weights still loading."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from crossmodal.models.readers import PHASE_RATE, AttentionReader, PhaseReader
+from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.train.loop import seed_everything
+
+SLOTS, STEPS, HIDDEN = 12, 75, 8
+
+
+class _Constant(nn.Module):
+    """Stands in for an MLP of the motion code: the same output for every clip."""
+
+    def __init__(self, value: torch.Tensor) -> None:
+        super().__init__()
+        self.value = value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.value.expand(len(x), -1)
+
+
+def _phase_reader(onset: int) -> PhaseReader:
+    reader = PhaseReader(HIDDEN, SLOTS, STEPS)
+    logits = torch.full((STEPS,), -1e4)
+    logits[onset] = 0.0
+    reader.onset = _Constant(logits)  # all weight on one onset
+    reader.rate = _Constant(torch.zeros(1))  # the initial rate
+    return reader
+
+
+def test_phase_reader_reads_slot_k_at_onset_plus_k_over_rate() -> None:
+    reader = _phase_reader(onset=10)
+    memory = torch.randn(1, SLOTS, HIDDEN)
+    _, coverage, attention = reader(torch.zeros(1, STEPS, HIDDEN), torch.zeros(1, HIDDEN),
+                                    memory)
+    rate = PHASE_RATE * float(nn.functional.softplus(torch.tensor(0.54)))
+    for step in (15, 20, 25):
+        weights = attention[0, step]
+        centre = float((weights * torch.arange(SLOTS)).sum() / weights.sum())
+        assert centre == pytest.approx(rate * (step - 10), abs=0.05)
+        assert float(coverage[0, step]) == pytest.approx(1.0, abs=0.01)
+    # 3.6 slots (sigmas) before slot 0 or after the last, nothing is read: the gate is free
+    assert float(coverage[0, : 10 - round(3.6 / rate) + 1].max()) < 1e-3
+    assert float(coverage[0, 10 + round((SLOTS - 1 + 3.6) / rate) + 1 :].max()) < 1e-3
+
+
+def test_a_later_onset_reads_the_same_slots_later() -> None:
+    """The point of the phase reader: every layout reads one word the same way."""
+    memory = torch.randn(1, SLOTS, HIDDEN)
+    inputs = (torch.zeros(1, STEPS, HIDDEN), torch.zeros(1, HIDDEN), memory)
+    early, _, _ = _phase_reader(onset=10)(*inputs)
+    late, _, _ = _phase_reader(onset=40)(*inputs)
+    assert torch.allclose(early[0, 10:35], late[0, 40:65], atol=1e-6)
+
+
+def test_attention_reader_weights_sum_to_one_and_leave_the_gate_alone() -> None:
+    reader = AttentionReader(HIDDEN, SLOTS, STEPS)
+    read, coverage, attention = reader(torch.randn(2, STEPS, HIDDEN), torch.randn(2, HIDDEN),
+                                       torch.randn(2, SLOTS, HIDDEN))
+    assert read.shape == (2, STEPS, HIDDEN)
+    assert torch.allclose(attention.sum(-1), torch.ones(2, STEPS))
+    assert float(coverage.abs().max()) == 0.0
+
+
+def test_phase_translator_opens_the_gate_wherever_it_reads() -> None:
+    seed_everything(0)
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="phase")).eval()
+    with torch.no_grad():
+        out, parts = model(torch.randn(3, 15, 16), return_parts=True)
+    coverage = parts["attention"].sum(-1).clamp(0, 1)
+    assert out.shape == (3, 75, 16)
+    assert bool((parts["gate"] >= coverage - 1e-6).all())
+    with pytest.raises(ValueError, match="unknown reader 'glance'"):
+        SlotTranslator(TranslatorConfig(reader="glance"))
+
+
+def test_weights_saved_before_readers_load_into_the_attention_reader() -> None:
+    seed_everything(0)
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)).eval()
+    old = {k.removeprefix("reader."): v for k, v in model.state_dict().items()}
+    assert "query.0.weight" in old  # the layout of weights written before readers existed
+    fresh = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)).eval()
+    fresh.load_state_dict(old, strict=True)
+    video = torch.randn(2, 15, 16)
+    with torch.no_grad():
+        assert torch.equal(fresh(video), model(video))
