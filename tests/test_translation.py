@@ -97,7 +97,7 @@ def test_translator_is_the_mean_of_its_members(tiny_run: Path) -> None:
                  for f in (first, second)]
         assert seeds == [0, 1]
         a, b = (load_slot(f) for f in (first, second))
-        assert not torch.equal(a.query[0].weight, b.query[0].weight)
+        assert not torch.equal(a.word[0].weight, b.word[0].weight)
     vae = load_vae(tiny_run / "vae")
     members = load_members(tiny_run / "translator", 2)
     frames = np.random.default_rng(0).integers(0, 256, (3, 15, 32, 32, 6), dtype=np.uint8)
