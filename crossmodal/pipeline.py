@@ -24,7 +24,7 @@ from crossmodal.experiment import Prepared
 from crossmodal.features.store import FEATURE_AUDIO
 from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
-from crossmodal.models.readers import READERS
+from crossmodal.models.readers import check_reader
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import clip_vector, mel_steps, member_dir, raw_video_steps
@@ -85,9 +85,7 @@ class RunSettings:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         check_align_weight(self.align_weight)
         check_video_streams(self.video_streams)
-        if self.translator_reader not in READERS:
-            raise CrossmodalError(f"unknown translator reader {self.translator_reader!r}; "
-                                  f"expected one of {', '.join(READERS)}")
+        check_reader(self.translator_reader)
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.models.readers import PHASE_RATE, AttentionReader, PhaseReader
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.train.loop import seed_everything
@@ -75,7 +76,7 @@ def test_phase_translator_opens_the_gate_wherever_it_reads() -> None:
     coverage = parts["attention"].sum(-1).clamp(0, 1)
     assert out.shape == (3, 75, 16)
     assert bool((parts["gate"] >= coverage - 1e-6).all())
-    with pytest.raises(ValueError, match="unknown reader 'glance'"):
+    with pytest.raises(CrossmodalError, match="unknown translator reader 'glance'"):
         SlotTranslator(TranslatorConfig(reader="glance"))
 
 

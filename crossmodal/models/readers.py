@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.models.mlp import mlp
 
 #: Width of the phase reader's Gaussian over slots, in slots: about one slot either side.
@@ -51,8 +52,9 @@ class PhaseReader(nn.Module):
         super().__init__()
         self.onset = mlp(hidden, hidden, out_steps)
         self.rate = mlp(hidden, hidden, 1)
-        self.register_buffer("steps", torch.arange(out_steps, dtype=torch.float32),
-                             persistent=False)
+        steps = torch.arange(out_steps, dtype=torch.float32)
+        # (steps, onsets): how long before each output step each onset lies
+        self.register_buffer("elapsed", steps[:, None] - steps[None, :], persistent=False)
         self.register_buffer("slots", torch.arange(slots, dtype=torch.float32),
                              persistent=False)
 
@@ -61,8 +63,7 @@ class PhaseReader(nn.Module):
         onset = torch.softmax(self.onset(motion), dim=-1)  # (B, onsets)
         # softplus(x + 0.54) is 1 at x = 0, so the rate starts at PHASE_RATE
         rate = PHASE_RATE * F.softplus(self.rate(motion).squeeze(-1) + 0.54)  # (B,)
-        elapsed = self.steps[:, None] - self.steps[None, :]  # (steps, onsets)
-        phase = rate[:, None, None] * elapsed  # (B, steps, onsets): the slot being read
+        phase = rate[:, None, None] * self.elapsed  # (B, steps, onsets): the slot being read
         kernel = torch.exp(-(self.slots - phase[..., None]).pow(2) / (2 * PHASE_SIGMA**2))
         kernel = kernel / (math.sqrt(2 * math.pi) * PHASE_SIGMA)  # sums to ~1 over slots
         attention = torch.einsum("bo,btok->btk", onset, kernel)  # (B, steps, slots)
@@ -71,3 +72,10 @@ class PhaseReader(nn.Module):
 
 
 READERS: dict[str, type[nn.Module]] = {"attention": AttentionReader, "phase": PhaseReader}
+
+
+def check_reader(name: str) -> None:
+    """One check for the model and for a run's settings, so both give the same one line."""
+    if name not in READERS:
+        raise CrossmodalError(f"unknown translator reader {name!r}; "
+                              f"expected one of {', '.join(READERS)}")

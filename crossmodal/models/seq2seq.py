@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from crossmodal.models.mlp import mlp
-from crossmodal.models.readers import READERS
+from crossmodal.models.readers import READERS, check_reader
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ class SlotTranslator(nn.Module):
         h = cfg.hidden
         if not 0 <= cfg.where_dims < cfg.in_dim:
             raise ValueError(f"where_dims must be in [0, {cfg.in_dim}), got {cfg.where_dims}")
-        if cfg.reader not in READERS:
-            raise ValueError(f"unknown reader {cfg.reader!r}; expected one of {', '.join(READERS)}")
+        check_reader(cfg.reader)
         what_dims = cfg.in_dim - cfg.where_dims
         self.step_in = mlp(what_dims, h, h)
         self.motion_rnn = nn.GRU(cfg.where_dims or cfg.in_dim, h, batch_first=True,
