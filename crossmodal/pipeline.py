@@ -111,6 +111,7 @@ class RunSettings:
             if isinstance(values, dict):  # what runs did before these options existed
                 values.setdefault("video_streams", 1)
                 values.setdefault("translator_members", 1)
+                values.setdefault("translator_reader", "attention")
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None

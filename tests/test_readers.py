@@ -59,6 +59,27 @@ def test_a_later_onset_reads_the_same_slots_later() -> None:
     assert torch.allclose(early[0, 10:35], late[0, 40:65], atol=1e-6)
 
 
+def test_phase_reader_blends_onsets_per_clip_as_the_sum_it_stands_for() -> None:
+    """Clips with their own rates and spread onsets: each reads its own onsets, weighted, and
+    no clip's onset leaks into another's (the reader convolves all clips at once)."""
+    torch.manual_seed(0)
+    reader = PhaseReader(HIDDEN, SLOTS, STEPS)
+    motion = 20 * torch.randn(3, HIDDEN)
+    _, _, attention = reader(torch.zeros(3, STEPS, HIDDEN), motion,
+                             torch.zeros(3, SLOTS, HIDDEN))
+    with torch.no_grad():
+        onset = torch.softmax(reader.onset(motion), dim=-1)
+        rate = PHASE_RATE * nn.functional.softplus(reader.rate(motion).squeeze(-1) + 0.54)
+    assert float(rate.max() - rate.min()) > 0.01  # the clips' rates differ
+    steps = torch.arange(STEPS, dtype=torch.float32)
+    for b in range(3):
+        for t in (0, 20, 50, 74):
+            slot = rate[b] * (t - steps)  # the slot each onset reads at step t
+            g = torch.exp(-(torch.arange(SLOTS)[None] - slot[:, None]).pow(2) / 2)
+            expected = (onset[b, :, None] * g).sum(0) / (2 * torch.pi) ** 0.5
+            assert torch.allclose(attention[b, t], expected, atol=1e-6)
+
+
 def test_attention_reader_weights_sum_to_one_and_leave_the_gate_alone() -> None:
     reader = AttentionReader(HIDDEN, SLOTS, STEPS)
     read, coverage, attention = reader(torch.randn(2, STEPS, HIDDEN), torch.randn(2, HIDDEN),

@@ -107,16 +107,19 @@ def test_translator_is_the_mean_of_its_members(tiny_run: Path) -> None:
     assert len(load_model(tiny_run, "raw_seq2seq", 2).members) == 2
 
 
-def test_runs_default_to_two_streams_and_old_run_files_to_one(tiny_run: Path,
-                                                              tmp_path: Path) -> None:
+def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_not(
+        tiny_run: Path, tmp_path: Path) -> None:
     assert RunSettings.load(tiny_run).video_streams == 2
     assert load_vae(tiny_run / "vae").video.where_dims == 8
     assert load_slot(tiny_run / "translator").cfg.where_dims == 8
+    assert load_slot(tiny_run / "translator").cfg.reader == "phase"
     old = json.loads((tiny_run / "run.json").read_text())
-    del old["video_streams"], old["translator_members"]  # as written before the options
+    # as written before the options
+    del old["video_streams"], old["translator_members"], old["translator_reader"]
     (tmp_path / "run.json").write_text(json.dumps(old))
     assert RunSettings.load(tmp_path).video_streams == 1
     assert RunSettings.load(tmp_path).translator_members == 1
+    assert RunSettings.load(tmp_path).translator_reader == "attention"
     (tmp_path / "run.json").write_text("[1, 2]")
     with pytest.raises(CrossmodalError, match="not a valid run file"):
         RunSettings.load(tmp_path)

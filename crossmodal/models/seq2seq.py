@@ -33,7 +33,9 @@ class TranslatorConfig:
     # > 0: the input's first where_dims dims say where the object is and the rest what it is
     # (a two-stream video VAE); motion then reads only the former and appearance the latter
     where_dims: int = 0
-    reader: str = "attention"  # how the word memory is read: a key of models.readers.READERS
+    # how the word memory is read, a key of models.readers.READERS; "attention" here because
+    # weights saved before readers existed hold no reader and were all read that way
+    reader: str = "attention"
 
 
 def _query_before_readers(module: nn.Module, state: dict, prefix: str, *args) -> None:
