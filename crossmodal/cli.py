@@ -257,6 +257,26 @@ def probe_codes_command(
     typer.echo(f"wrote {run / PROBE_FILE}")
 
 
+@app.command("splice-bound")
+def splice_bound_command(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+) -> None:
+    """Diagnosis: how often the recogniser hears an object whose real still word is spliced
+    into real moving sentences, per object and action: what the run's audio space lets a
+    word carry from one sentence to another. Writes RUN/splice_bound.json."""
+    from crossmodal.eval.splice_bound import SPLICE_FILE, splice_bound
+
+    result = splice_bound(run)
+    steps = ", ".join(f"{a} {s[0]}-{s[1] - 1}" for a, s in result["word_steps"].items())
+    typer.echo(f"word steps: {steps}")
+    columns = list(next(iter(result["object_heard"].values())))
+    typer.echo("object heard " + "".join(f"{c:>8}" for c in columns))
+    for obj, row in result["object_heard"].items():
+        typer.echo(f"{obj:<12} " + "".join(f"{row.get(c, float('nan')):>8.3f}"
+                                           for c in columns))
+    typer.echo(f"wrote {run / SPLICE_FILE} ({result['spliced']} spliced sentences)")
+
+
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],

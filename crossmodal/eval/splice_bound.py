@@ -1,0 +1,133 @@
+"""How well the run's audio space lets a still sentence's word be said inside a moving one.
+
+For diagnosis only. In an object-motion fold the held-out object is heard only still ("This
+is a fork"); to name it in "Move the fork up" a translator must say that word inside another
+sentence. This takes the real word, not a translator's: the audio VAE's codes of a real
+still sentence over the word's steps, time-warped onto the word's steps of a real moving
+sentence of the same voice, then decoded and heard by the run's recogniser. How often the
+spliced object is heard bounds what the audio space lets the word carry across sentences:
+where a translator does far worse, the loss is in the translator (docs/results.md, "Why the
+fork fold stays near zero"). No translator and no label reaches a trained model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from crossmodal.data.vocabulary import ACTIONS, MOVING_ACTIONS, OBJECTS, sentence_index
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.eval.representation import encode_split
+from crossmodal.experiment import Prepared, prepare
+from crossmodal.io import write_json
+from crossmodal.models.vae import AUDIO_STRIDE
+from crossmodal.pipeline import RunSettings, labels
+
+SPLICE_FILE = "splice_bound.json"
+#: A step belongs to the word where the spread across objects is at least this share of its
+#: largest value in the sentence.
+WORD_SHARE = 0.3
+BATCH = 256
+
+
+def word_spans(steps: np.ndarray, sentences: np.ndarray) -> dict[str, tuple[int, int]]:
+    """Per action, the steps [start, stop) of the object's word: where the action's sentences
+    differ from one object to another. `steps` (N, T, D) of real audio, `sentences` (N,)."""
+    spans = {}
+    for action in ACTIONS:
+        means = [steps[sentences == sentence_index(o, action)].mean(axis=0) for o in OBJECTS
+                 if (sentences == sentence_index(o, action)).any()]
+        if len(means) < 2:
+            continue  # one object alone says nothing about where the word is
+        spread = np.stack(means).var(axis=0).mean(axis=-1)  # (T,)
+        word = np.flatnonzero(spread >= WORD_SHARE * spread.max())
+        spans[action] = (int(word.min()), int(word.max()) + 1)
+    return spans
+
+
+def time_warp(segment: torch.Tensor, steps: int) -> torch.Tensor:
+    """(L, D) -> (steps, D), linearly: the word said at another sentence's pace."""
+    return F.interpolate(segment.T[None], size=steps, mode="linear", align_corners=True)[0].T
+
+
+def splice(sentence: torch.Tensor, span: tuple[int, int], word: torch.Tensor) -> torch.Tensor:
+    """A copy of `sentence` (T, D) whose steps [start, stop) say `word` (L, D) instead."""
+    out = sentence.clone()
+    out[span[0]:span[1]] = time_warp(word, span[1] - span[0])
+    return out
+
+
+def _voices(prepared: Prepared, split: str) -> np.ndarray:
+    return np.array([r.voice for r in prepared.splits[split]])
+
+
+def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
+    """Object and sentence heard, per object and moving action, over the test split's voices.
+
+    Each moving test sentence is spliced with the still word of every object the same voice
+    says still in the test split, its own included. Where the word lies is a property of the
+    speech, so it is found in the real log-mel of every split, in the audio codes' steps.
+    """
+    run = Path(run)
+    settings = RunSettings.load(run)
+    if prepared is None:
+        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    if "test" not in prepared.data:
+        raise CrossmodalError(f"{run}: its split has no test clips to splice")
+    from crossmodal.models.translators import load_vae
+
+    vae = load_vae(run / "vae")
+    recognizer = Recognizer.load(settings.recognizer_dir(run))
+    logmel = np.concatenate([d.canonical[:, 0].float().numpy() for d in prepared.data.values()])
+    spans = word_spans(logmel.reshape(len(logmel), -1, AUDIO_STRIDE * logmel.shape[-1]),
+                       np.concatenate([labels(prepared, split) for split in prepared.data]))
+    if "still" not in spans:
+        raise CrossmodalError(f"{run}: no still sentences of two objects to find the word in")
+
+    mu = encode_split(vae, prepared.data["test"], keys=("audio_canonical_mu",))
+    test = torch.from_numpy(mu["audio_canonical_mu"][:, 0])  # (N, 75, D), original audio
+    truth, voice = labels(prepared, "test"), _voices(prepared, "test")
+    still = {(voice[i], int(truth[i]) // len(ACTIONS)): i for i in range(len(truth))
+             if int(truth[i]) % len(ACTIONS) == 0}
+    spliced, meant = [], []  # (T, D) codes, and the sentence each should now say
+    for i, k in enumerate(truth):
+        action = ACTIONS[int(k) % len(ACTIONS)]
+        if action == "still" or action not in spans:
+            continue
+        for o, obj in enumerate(OBJECTS):
+            j = still.get((voice[i], o))
+            if j is None:
+                continue
+            word = test[j, slice(*spans["still"])]
+            spliced.append(splice(test[i], spans[action], word))
+            meant.append(sentence_index(obj, action))
+    if not spliced:
+        raise CrossmodalError(f"{run}: its test split has no moving sentence to splice into")
+    with torch.no_grad():
+        heard = np.concatenate([
+            recognizer.predict(vae.audio.decode(torch.stack(spliced[s:s + BATCH])).numpy())
+            for s in range(0, len(spliced), BATCH)])
+    meant_ = np.array(meant)
+    object_ok = heard // len(ACTIONS) == meant_ // len(ACTIONS)
+    result: dict = {"run": str(run), "spliced": len(meant_),
+                    "word_steps": {a: list(s) for a, s in spans.items()},
+                    "object_heard": {}, "sentence_heard": {}}
+    for o, obj in enumerate(OBJECTS):
+        rows = {}
+        for action in MOVING_ACTIONS:
+            mask = meant_ == sentence_index(obj, action)
+            if mask.any():
+                rows[action] = (round(float(object_ok[mask].mean()), 4),
+                                round(float((heard[mask] == meant_[mask]).mean()), 4))
+        if rows:
+            mask = meant_ // len(ACTIONS) == o
+            rows["all"] = (round(float(object_ok[mask].mean()), 4),
+                           round(float((heard[mask] == meant_[mask]).mean()), 4))
+            result["object_heard"][obj] = {a: v[0] for a, v in rows.items()}
+            result["sentence_heard"][obj] = {a: v[1] for a, v in rows.items()}
+    write_json(run / SPLICE_FILE, result)
+    return result

@@ -1,0 +1,109 @@
+"""The diagnostics (the code probe, the splice bound): known answers on made-up data, and a
+real run read back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
+from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
+from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
+from crossmodal.experiment import prepare
+from crossmodal.pipeline import RunSettings
+
+
+def _clips(rng: np.random.Generator, n: int, moves: np.ndarray) -> np.ndarray:
+    """(n, 15, 4) codes: noise, plus a drift along dim 0 for clips that move."""
+    codes = rng.normal(0, 0.05, (n, 15, 4))
+    codes[..., 0] += moves[:, None] * np.linspace(0, 1, 15)
+    return codes
+
+
+def test_summaries_keep_what_stays_and_what_moves() -> None:
+    codes = np.zeros((1, 3, 2))
+    codes[0, :, 0] = [0.0, 2.0, 0.0]  # out and back: no net change, but it moved
+    codes[0, :, 1] = 5.0
+    assert object_summary(codes).tolist() == [[2 / 3, 5.0]]
+    assert action_summary(codes).tolist() == [[0.0, 0.0, 2.0, 0.0]]
+
+
+def test_read_out_finds_a_drift_and_not_shuffled_labels() -> None:
+    rng = np.random.default_rng(0)
+    moves_train, moves_test = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    train = action_summary(_clips(rng, 200, moves_train))
+    test = action_summary(_clips(rng, 200, moves_test))
+    heard = read_out(train, moves_train, {"test": (test, moves_test)})["test"]
+    assert (heard == moves_test).mean() == 1.0
+    shuffled = read_out(train, rng.permutation(moves_train), {"test": (test, moves_test)})["test"]
+    assert 0.3 < (shuffled == moves_test).mean() < 0.7  # chance for two balanced classes
+
+
+def test_probe_codes_on_a_run_writes_every_split(tiny_run: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "probe-codes", str(tiny_run)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / PROBE_FILE).read_text())
+    assert set(result["object"]) == set(result["action"]) == {"train", "test", "holdout"}
+    assert result["items"]["train"] % 6 == 0  # every video version of every clip
+    assert result["object"]["train"] > 0.5  # five objects: chance is 0.2
+    assert len(result["action_per_holdout_sentence"]) == 5  # the default pairs holdout
+    assert "action of 'Rotate the knife'" in done.stdout
+
+
+def test_word_spans_find_where_objects_differ_in_each_sentence() -> None:
+    """Sentences that are one template per action, plus an object's word on known steps."""
+    rng = np.random.default_rng(0)
+    words = {"still": (12, 18), "left": (4, 9), "rotate": (15, 20)}  # "left": mid-sentence
+    steps, sentences = [], []
+    for action, (start, stop) in words.items():
+        template = rng.normal(size=(20, 3))
+        for o in range(len(OBJECTS)):
+            for _ in range(3):  # three takes, the word the same each time
+                x = template.copy()
+                x[start:stop] += o
+                steps.append(x)
+                sentences.append(sentence_index(OBJECTS[o], action))
+    steps.append(np.zeros((20, 3)))  # "Move the pen up" alone: no other object to compare
+    sentences.append(sentence_index("pen", "up"))
+    assert word_spans(np.stack(steps), np.array(sentences)) == words
+
+
+def test_splice_says_the_word_at_the_sentence_pace_and_keeps_the_rest() -> None:
+    ramp = torch.arange(5.0)[:, None].repeat(1, 2)  # (5, 2): 0, 1, 2, 3, 4
+    assert torch.allclose(time_warp(ramp, 9)[:, 0], torch.arange(9.0) / 2)
+    sentence = torch.full((20, 2), -1.0)
+    out = splice(sentence, (6, 15), ramp)
+    assert torch.allclose(out[6:15], time_warp(ramp, 9))
+    assert float(out[:6].max()) == float(out[15:].max()) == -1.0
+    assert float(sentence.max()) == -1.0  # the real sentence is left as it was
+
+
+def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "splice-bound",
+                           str(tiny_run)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / SPLICE_FILE).read_text())
+    settings = RunSettings.load(tiny_run)
+    test = prepare(settings.data, settings.holdout, settings.seed, progress=False).splits["test"]
+    still = {(r.voice, r.object) for r in test if r.action == "still"}
+    expected = sum((r.voice, o) in still for r in test if r.action != "still" for o in OBJECTS)
+    assert result["spliced"] == expected > 0
+    assert set(result["word_steps"]) == set(ACTIONS)
+    start, stop = result["word_steps"]["still"]
+    assert 0 <= start < stop <= 75  # the audio codes' steps
+    for heard in (result["object_heard"], result["sentence_heard"]):
+        assert heard and all(0 <= v <= 1 for row in heard.values() for v in row.values())
+    assert "wrote" in done.stdout.splitlines()[-1]
+
+
+def test_splice_bound_on_a_missing_run_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "splice-bound",
+                           str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0 and "not a run folder" in done.stderr
