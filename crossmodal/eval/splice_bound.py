@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from crossmodal.data.vocabulary import ACTIONS, MOVING_ACTIONS, OBJECTS, sentence_index
 from crossmodal.errors import CrossmodalError
+from crossmodal.eval.metrics import factor_accuracy
 from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared, prepare
@@ -61,10 +62,6 @@ def splice(sentence: torch.Tensor, span: tuple[int, int], word: torch.Tensor) ->
     return out
 
 
-def _voices(prepared: Prepared, split: str) -> np.ndarray:
-    return np.array([r.voice for r in prepared.splits[split]])
-
-
 def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
     """Object and sentence heard, per object and moving action, over the test split's voices.
 
@@ -90,21 +87,18 @@ def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
 
     mu = encode_split(vae, prepared.data["test"], keys=("audio_canonical_mu",))
     test = torch.from_numpy(mu["audio_canonical_mu"][:, 0])  # (N, 75, D), original audio
-    truth, voice = labels(prepared, "test"), _voices(prepared, "test")
-    still = {(voice[i], int(truth[i]) // len(ACTIONS)): i for i in range(len(truth))
-             if int(truth[i]) % len(ACTIONS) == 0}
+    records = prepared.splits["test"]  # in the order of the test split's data
+    still = {(r.voice, r.object): i for i, r in enumerate(records) if r.action == "still"}
     spliced, meant = [], []  # (T, D) codes, and the sentence each should now say
-    for i, k in enumerate(truth):
-        action = ACTIONS[int(k) % len(ACTIONS)]
-        if action == "still" or action not in spans:
+    for i, r in enumerate(records):
+        if r.action == "still" or r.action not in spans:
             continue
-        for o, obj in enumerate(OBJECTS):
-            j = still.get((voice[i], o))
-            if j is None:
-                continue
-            word = test[j, slice(*spans["still"])]
-            spliced.append(splice(test[i], spans[action], word))
-            meant.append(sentence_index(obj, action))
+        for obj in OBJECTS:
+            j = still.get((r.voice, obj))
+            if j is not None:
+                word = test[j, slice(*spans["still"])]
+                spliced.append(splice(test[i], spans[r.action], word))
+                meant.append(sentence_index(obj, r.action))
     if not spliced:
         raise CrossmodalError(f"{run}: its test split has no moving sentence to splice into")
     with torch.no_grad():
@@ -112,22 +106,18 @@ def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
             recognizer.predict(vae.audio.decode(torch.stack(spliced[s:s + BATCH])).numpy())
             for s in range(0, len(spliced), BATCH)])
     meant_ = np.array(meant)
-    object_ok = heard // len(ACTIONS) == meant_ // len(ACTIONS)
     result: dict = {"run": str(run), "spliced": len(meant_),
                     "word_steps": {a: list(s) for a, s in spans.items()},
                     "object_heard": {}, "sentence_heard": {}}
-    for o, obj in enumerate(OBJECTS):
-        rows = {}
-        for action in MOVING_ACTIONS:
-            mask = meant_ == sentence_index(obj, action)
-            if mask.any():
-                rows[action] = (round(float(object_ok[mask].mean()), 4),
-                                round(float((heard[mask] == meant_[mask]).mean()), 4))
-        if rows:
-            mask = meant_ // len(ACTIONS) == o
-            rows["all"] = (round(float(object_ok[mask].mean()), 4),
-                           round(float((heard[mask] == meant_[mask]).mean()), 4))
-            result["object_heard"][obj] = {a: v[0] for a, v in rows.items()}
-            result["sentence_heard"][obj] = {a: v[1] for a, v in rows.items()}
+    for obj in OBJECTS:
+        masks = {a: meant_ == sentence_index(obj, a) for a in MOVING_ACTIONS}
+        masks = {a: m for a, m in masks.items() if m.any()}
+        if not masks:
+            continue
+        masks["all"] = np.logical_or.reduce(list(masks.values()))
+        scores = {a: factor_accuracy(heard[m], meant_[m]) for a, m in masks.items()}
+        result["object_heard"][obj] = {a: round(v["object_acc"], 4) for a, v in scores.items()}
+        result["sentence_heard"][obj] = {a: round(v["utterance_acc"], 4)
+                                         for a, v in scores.items()}
     write_json(run / SPLICE_FILE, result)
     return result
