@@ -86,6 +86,9 @@ TranslatorMembers = Annotated[int | None, typer.Option(
 TranslatorReader = Annotated[str | None, typer.Option(
     help="How our translator and the ablation read the object's word memory: attention or "
          f"phase (default: {defaults.TRANSLATOR_READER}; docs/translation.md, Readers).")]
+TranslatorLogmelWeight = Annotated[float | None, typer.Option(
+    help="Our translator's loss: latent MSE + this x the MSE of its decoded log-mel "
+         f"(default: {defaults.TRANSLATOR_LOGMEL_WEIGHT}; docs/translation.md, Targets).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -134,7 +137,7 @@ def sweep(
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden", "video_streams",
-               "translator_members", "translator_reader")
+               "translator_members", "translator_reader", "translator_logmel_weight")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -168,6 +171,7 @@ def train(
     video_streams: VideoStreams = None,
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
+    translator_logmel_weight: TranslatorLogmelWeight = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -311,6 +315,7 @@ def reproduce(
     video_streams: VideoStreams = None,
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
+    translator_logmel_weight: TranslatorLogmelWeight = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
+    TRANSLATOR_LOGMEL_WEIGHT,
     TRANSLATOR_MEMBERS,
     TRANSLATOR_READER,
     TRANSLATOR_STEPS,
@@ -74,6 +76,8 @@ class RunSettings:
     # our translator and the ablation: the mean of this many members (seeds seed, seed + 1, ...)
     translator_members: int = TRANSLATOR_MEMBERS
     translator_reader: str = TRANSLATOR_READER  # how the word memory is read (models.readers)
+    # our translator's loss: latent MSE + this x the MSE of its decoded log-mel (train.translator)
+    translator_logmel_weight: float = TRANSLATOR_LOGMEL_WEIGHT
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
@@ -83,6 +87,9 @@ class RunSettings:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
         if not self.vae_lr > 0:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
+        if not self.translator_logmel_weight >= 0:
+            raise CrossmodalError(
+                f"translator_logmel_weight must be >= 0, got {self.translator_logmel_weight}")
         check_align_weight(self.align_weight)
         check_video_streams(self.video_streams)
         check_reader(self.translator_reader)
@@ -112,6 +119,7 @@ class RunSettings:
                 values.setdefault("video_streams", 1)
                 values.setdefault("translator_members", 1)
                 values.setdefault("translator_reader", "attention")
+                values.setdefault("translator_logmel_weight", 0.0)
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
@@ -189,22 +197,25 @@ def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
 
     vae: VAEPair = load_vae(vae_dir or run / "vae")
     codes = encode_split(vae, prepared.data["train"], keys=("video_mu", "audio_canonical_mu"))
+    weight = settings.translator_logmel_weight
     pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
-                          torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]))
+                          torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]),
+                          logmel=_targets(prepared) if weight > 0 else None)
+    vae.audio.requires_grad_(False).eval()
     d = vae.cfg.latent_dim
     _fit_members(pairs, settings.translator_config(d, d, vae.video.where_dims), run / "translator",
-                 settings, progress)
+                 settings, progress, decoder=vae.audio.decode, logmel_weight=weight)
 
 
 def _fit_members(pairs: SequencePairs, cfg: TranslatorConfig, folder: Path,
-                 settings: RunSettings, progress: bool) -> None:
+                 settings: RunSettings, progress: bool, **loss: Any) -> None:
     """Member i (seed + i) into member_dir(folder, i); member 0 is the single model of old."""
     target_audio = [FEATURE_AUDIO[i] for i in TARGET_AUDIO]
     for member in range(settings.translator_members):
         train_translator(pairs, cfg, translator_train_config(settings.translator_steps,
                                                              settings.seed + member),
                          member_dir(folder, member), resume=True, progress=progress,
-                         extra={"target_audio": target_audio})
+                         extra={"target_audio": target_audio}, **loss)
 
 
 def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,

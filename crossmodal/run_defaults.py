@@ -23,3 +23,6 @@ TRANSLATOR_MEMBERS = 3
 #: the attention reader, and lost grounding from 0.968 to 0.951 (docs/results.md, "The
 #: default: the phase reader, three members").
 TRANSLATOR_READER = "phase"
+#: Our translator's loss adds this x the MSE of its decoded log-mel to the latent MSE
+#: (train.translator); 0 trains on the latent alone, as every run before the option did.
+TRANSLATOR_LOGMEL_WEIGHT = 0.0

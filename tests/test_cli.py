@@ -35,6 +35,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (("train", "{data}", "--out", "{tmp}/r", "--vae-audio-channels", "0"),
          "vae_audio_channels must be >= 1"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--vae-lr", "-0.01"), "vae_lr must be > 0"),
+        (("train", "{data}", "--out", "{tmp}/r", "--translator-logmel-weight", "-1"),
+         "translator_logmel_weight must be >= 0, got -1.0"),
     ],
 )
 def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,

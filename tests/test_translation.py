@@ -56,6 +56,43 @@ def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:
     assert err < 0.5 * blind, (err, blind)
 
 
+def test_a_batch_pairs_each_target_with_its_own_log_mel() -> None:
+    """Clip c, version v holds c * 10 + v in both tensors: a batch must agree item by item."""
+    ids = (torch.arange(5)[:, None] * 10 + torch.arange(2)).float()
+    pairs = SequencePairs(torch.zeros(5, 3, 15, 4), ids[:, :, None, None].expand(5, 2, 75, 16),
+                          logmel=ids[:, :, None, None].expand(5, 2, 300, 64))
+    batch = pairs.sample(64, torch.Generator().manual_seed(0))
+    assert len(set(batch["target"][:, 0, 0].tolist())) == 10  # every clip and version drawn
+    assert torch.equal(batch["target"][:, 0, 0], batch["logmel"][:, 0, 0])
+    with pytest.raises(CrossmodalError, match="logmel must have"):
+        SequencePairs(torch.zeros(5, 3, 15, 4), torch.zeros(5, 2, 75, 16),
+                      logmel=torch.zeros(5, 1, 300, 64))
+
+
+def test_the_log_mel_loss_finds_the_sound_the_mean_latent_misses(tmp_path: Path) -> None:
+    """Two voices of one sentence encode to +1 and -1 and, through a decoder that squares,
+    sound alike (1). The latent MSE's optimum is their mean, 0, which decodes to silence; with
+    the log-mel loss (weight 10) the optimum is p^2 = 0.95, which sounds like both."""
+    source = torch.randn(8, 2, 15, 4, generator=torch.Generator().manual_seed(0))
+    target = torch.tensor([1.0, -1.0])[None, :, None, None].expand(8, 2, 75, 4).contiguous()
+    pairs = SequencePairs(source, target, logmel=target**2)
+    decoded = {}
+    for weight in (0.0, 10.0):
+        model, _ = train_translator(pairs, TranslatorConfig(in_dim=4, out_dim=4, hidden=16),
+                                    translator_train_config(300, 0), tmp_path / str(weight),
+                                    progress=False, decoder=torch.square, logmel_weight=weight)
+        with torch.no_grad():
+            decoded[weight] = float(model(source[:, 0]).square().mean())
+    assert decoded[0.0] < 0.05, decoded
+    assert abs(decoded[10.0] - 0.95) < 0.1, decoded
+    log = (tmp_path / "10.0" / "log.jsonl").read_text()
+    assert "logmel_mse" in log
+    with pytest.raises(CrossmodalError, match="needs the audio decoder"):
+        train_translator(SequencePairs(source, target), TranslatorConfig(in_dim=4, out_dim=4),
+                         translator_train_config(1, 0), tmp_path / "x", progress=False,
+                         decoder=torch.square, logmel_weight=1.0)
+
+
 def test_run_writes_the_evaluation_contract(tiny_run: Path) -> None:
     ours = json.loads((tiny_run / "metrics.json").read_text())
     base = json.loads((tiny_run / "baseline" / "metrics.json").read_text())
@@ -116,10 +153,12 @@ def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_n
     old = json.loads((tiny_run / "run.json").read_text())
     # as written before the options
     del old["video_streams"], old["translator_members"], old["translator_reader"]
+    del old["translator_logmel_weight"]
     (tmp_path / "run.json").write_text(json.dumps(old))
     assert RunSettings.load(tmp_path).video_streams == 1
     assert RunSettings.load(tmp_path).translator_members == 1
     assert RunSettings.load(tmp_path).translator_reader == "attention"
+    assert RunSettings.load(tmp_path).translator_logmel_weight == 0.0
     (tmp_path / "run.json").write_text("[1, 2]")
     with pytest.raises(CrossmodalError, match="not a valid run file"):
         RunSettings.load(tmp_path)

@@ -7,6 +7,7 @@ ablation isolates exactly one thing, the representation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,11 +24,13 @@ class SequencePairs:
     """Every version of every training clip: inputs (N, Vs, T, Din), targets (N, Vt, S, Dout).
 
     A batch pairs a random video version with a random target version of the same clip, as
-    the 6 x 6 pairing of the earlier work does.
+    the 6 x 6 pairing of the earlier work does. `logmel` (N, Vt, 300, 64), when given, is the
+    log-mel each target sequence encodes, for a loss measured after the audio decoder.
     """
 
     source: torch.Tensor
     target: torch.Tensor
+    logmel: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.source.ndim != 4 or self.target.ndim != 4:
@@ -37,13 +40,24 @@ class SequencePairs:
                 f"need the same non-zero number of clips, got {len(self.source)} and "
                 f"{len(self.target)}"
             )
+        if self.logmel is not None and self.logmel.shape[:2] != self.target.shape[:2]:
+            raise CrossmodalError(
+                f"logmel must have the targets' clips and versions {tuple(self.target.shape[:2])}"
+                f", got {tuple(self.logmel.shape[:2])}"
+            )
 
     def sample(self, batch_size: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         n, vs, vt = len(self.source), self.source.shape[1], self.target.shape[1]
         clip = torch.randint(n, (batch_size,), generator=gen)
         sv = torch.randint(vs, (batch_size,), generator=gen)
         tv = torch.randint(vt, (batch_size,), generator=gen)
-        return {"source": self.source[clip, sv], "target": self.target[clip, tv]}
+        batch = {"source": self.source[clip, sv], "target": self.target[clip, tv]}
+        if self.logmel is not None:
+            batch["logmel"] = self.logmel[clip, tv]
+        return batch
+
+
+Decoder = Callable[[torch.Tensor], torch.Tensor]  # latent sequence -> log-mel
 
 
 def translator_train_config(steps: int, seed: int) -> TrainConfig:
@@ -53,8 +67,21 @@ def translator_train_config(steps: int, seed: int) -> TrainConfig:
 
 def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: TrainConfig,
                      run_dir: str | Path, resume: bool = False, progress: bool = True,
-                     extra: dict | None = None) -> tuple[SlotTranslator, TrainResult]:
-    """Minimise the MSE between predicted and target sequences."""
+                     extra: dict | None = None, decoder: Decoder | None = None,
+                     logmel_weight: float = 0.0) -> tuple[SlotTranslator, TrainResult]:
+    """Minimise the MSE between predicted and target sequences, plus, with a frozen `decoder`,
+    `logmel_weight` x the MSE between the decoded prediction and the target's log-mel (the
+    decoder's weights are the caller's to freeze).
+
+    Why the second term: the latent MSE's optimum is the mean latent over voices, and the
+    audio decoder is not linear, so the mean latent need not decode to the mean sound (on the
+    grounding VAE, the mean latents of "Move the pen up" and "... to the left" decode to the
+    phone). Measured after the decoder, the optimum is the sound closest to every voice.
+    """
+    if logmel_weight < 0:
+        raise CrossmodalError(f"logmel_weight must be >= 0, got {logmel_weight}")
+    if logmel_weight > 0 and (decoder is None or pairs.logmel is None):
+        raise CrossmodalError("a log-mel loss needs the audio decoder and the target log-mels")
     seed_everything(cfg.seed)
     model = SlotTranslator(model_cfg)
 
@@ -62,8 +89,13 @@ def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: Tra
         return pairs.sample(cfg.batch_size, gen)
 
     def step_fn(m: SlotTranslator, batch: dict[str, torch.Tensor], step: int):
-        loss = F.mse_loss(m(batch["source"]), batch["target"])
-        return loss, {"mse": float(loss.detach())}
+        pred = m(batch["source"])
+        latent = F.mse_loss(pred, batch["target"])
+        if logmel_weight == 0:
+            return latent, {"mse": float(latent.detach())}
+        heard = F.mse_loss(decoder(pred), batch["logmel"])
+        loss = latent + logmel_weight * heard
+        return loss, {"mse": float(latent.detach()), "logmel_mse": float(heard.detach())}
 
     config = {"model": model.meta(), "translator": asdict(model_cfg), **(extra or {})}
     result = train(model, batches, step_fn, cfg, run_dir, resume=resume, extra_config=config,
