@@ -281,6 +281,27 @@ def splice_bound_command(
     typer.echo(f"wrote {run / SPLICE_FILE} ({result['spliced']} spliced sentences)")
 
 
+@app.command("mean-voice")
+def mean_voice_command(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    split: Annotated[str, typer.Option(help="Whose voices to average: train, test or "
+                                            "holdout.")] = "train",
+) -> None:
+    """Diagnosis: per sentence, what the recogniser hears in the mean latent over the split's
+    voices (the latent loss's optimum) and in the latent that decodes closest to all of them
+    (the log-mel loss's optimum). Writes RUN/mean_voice.json."""
+    from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, mean_voice
+
+    result = mean_voice(run, split)
+    for text, heard in result["sentences"].items():
+        wrong = {k: v for k, v in heard.items() if v != text}
+        if wrong:
+            typer.echo(f"{text!r}: " + ", ".join(f"{k} heard as {v!r}" for k, v in wrong.items()))
+    right = ", ".join(f"{k} {v:.3f}" for k, v in result["heard_right"].items())
+    typer.echo(f"sentences heard right: {right}")
+    typer.echo(f"wrote {run / MEAN_VOICE_FILE}")
+
+
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],

@@ -1,5 +1,5 @@
-"""The diagnostics (the code probe, the splice bound): known answers on made-up data, and a
-real run read back."""
+"""The diagnostics (the code probe, the splice bound, the mean voice): known answers on
+made-up data, and a real run read back."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import torch
 
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
+from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
 from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.experiment import prepare
-from crossmodal.pipeline import RunSettings
+from crossmodal.pipeline import RunSettings, labels
 
 
 def _clips(rng: np.random.Generator, n: int, moves: np.ndarray) -> np.ndarray:
@@ -107,3 +108,28 @@ def test_splice_bound_on_a_missing_run_is_one_line(tmp_path: Path) -> None:
                            str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0 and "not a run folder" in done.stderr
+
+
+def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> None:
+    """Through a squaring decoder, voices coded +1 and -1 both sound 1 (and one at 0 and one
+    at 2 average to 1): the mean code 0 sounds 0, the optimum z = +-1 sounds 1."""
+    sounds = torch.stack([torch.zeros(6, 3), torch.full((6, 3), 2.0)])
+    z = logmel_optimum(torch.square, torch.full((6, 3), 0.5), sounds, steps=300, lr=0.05)
+    np.testing.assert_allclose(z.square().numpy(), 1.0, atol=1e-3)
+
+
+def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "mean-voice",
+                           str(tiny_run)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / MEAN_VOICE_FILE).read_text())
+    settings = RunSettings.load(tiny_run)
+    prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    assert len(result["sentences"]) == len(set(labels(prepared, "train"))) > 1
+    assert set(result["heard_right"]) == {"mean_latent", "logmel_optimum"}
+    assert all(0 <= v <= 1 for v in result["heard_right"].values())
+    assert "wrote" in done.stdout.splitlines()[-1]
+    bad = subprocess.run([sys.executable, "-m", "crossmodal.cli", "mean-voice", str(tiny_run),
+                          "--split", "dev"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0
+    assert bad.stderr.strip().count("\n") == 0 and "no 'dev' clips" in bad.stderr

@@ -1,0 +1,86 @@
+"""What a translator trained with MSE can at best say for each sentence, per loss.
+
+For diagnosis only. Trained against many voices with an MSE, a translator's best answer for
+a sentence is the voices' mean, taken where the loss is taken. In the audio latent (the
+latent loss) that mean need not decode to the mean sound, since the decoder is not linear.
+Per sentence of a split, this decodes the mean latent over the split's voices, and the
+latent whose decoding is closest to all of them (the log-mel loss's optimum), and asks the
+run's recogniser what each says. Real audio only; no translator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.eval.representation import encode_split
+from crossmodal.experiment import Prepared, prepare
+from crossmodal.io import write_json
+from crossmodal.pipeline import TARGET_AUDIO, RunSettings, labels
+
+MEAN_VOICE_FILE = "mean_voice.json"
+FIT_STEPS = 150
+FIT_LR = 0.02
+
+
+def logmel_optimum(decode: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
+                   logmels: torch.Tensor, steps: int = FIT_STEPS,
+                   lr: float = FIT_LR) -> torch.Tensor:
+    """The latent sequence (T, D) whose decoding is closest in MSE to every log-mel in
+    `logmels` (N, F, B), by gradient descent from `start`. The mean MSE over the N differs
+    from the MSE to their mean by a constant, so the mean log-mel stands for all of them."""
+    target = logmels.mean(dim=0, keepdim=True)
+    z = start[None].clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = (decode(z) - target).pow(2).mean()
+        loss.backward()
+        opt.step()
+    return z.detach()[0]
+
+
+def mean_voice(run: str | Path, split: str = "train", prepared: Prepared | None = None) -> dict:
+    """Per sentence of `split`: what its mean latent and its log-mel optimum are heard as."""
+    run = Path(run)
+    settings = RunSettings.load(run)
+    if prepared is None:
+        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    if split not in prepared.data:
+        raise CrossmodalError(f"{run}: its split has no {split!r} clips "
+                              f"(it has {', '.join(prepared.data)})")
+    from crossmodal.models.translators import load_vae
+
+    vae = load_vae(run / "vae")
+    vae.audio.requires_grad_(False).eval()
+    recognizer = Recognizer.load(settings.recognizer_dir(run))
+    versions = list(TARGET_AUDIO)  # what the translators are trained against
+    codes = torch.from_numpy(encode_split(vae, prepared.data[split],
+                                          keys=("audio_canonical_mu",))["audio_canonical_mu"])
+    logmels = prepared.data[split].canonical.float()
+    ids = labels(prepared, split)
+    said = np.unique(ids)
+    means, optima = [], []
+    for sentence in said:
+        pick = torch.from_numpy(ids == sentence)
+        mean = codes[pick][:, versions].mean(dim=(0, 1))
+        means.append(mean)
+        optima.append(logmel_optimum(vae.audio.decode, mean,
+                                     logmels[pick][:, versions].flatten(0, 1)))
+    with torch.no_grad():
+        heard = {name: recognizer.predict(vae.audio.decode(torch.stack(z)).numpy())
+                 for name, z in (("mean_latent", means), ("logmel_optimum", optima))}
+    result = {
+        "run": str(run), "split": split, "clips": int(len(ids)),
+        "heard_right": {name: float(np.mean(h == said)) for name, h in heard.items()},
+        "sentences": {SENTENCES[s]: {name: SENTENCES[h[i]] for name, h in heard.items()}
+                      for i, s in enumerate(said)},
+    }
+    write_json(run / MEAN_VOICE_FILE, result)
+    return result
