@@ -19,6 +19,16 @@ from crossmodal.experiment import prepare
 from crossmodal.pipeline import RunSettings, labels
 
 
+def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crossmodal.cli", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _assert_one_line_error(done: subprocess.CompletedProcess[str], message: str) -> None:
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0 and message in done.stderr
+
+
 def _clips(rng: np.random.Generator, n: int, moves: np.ndarray) -> np.ndarray:
     """(n, 15, 4) codes: noise, plus a drift along dim 0 for clips that move."""
     codes = rng.normal(0, 0.05, (n, 15, 4))
@@ -86,8 +96,7 @@ def test_splice_says_the_word_at_the_sentence_pace_and_keeps_the_rest() -> None:
 
 
 def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "splice-bound",
-                           str(tiny_run)], capture_output=True, text=True, timeout=300)
+    done = _cli("splice-bound", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / SPLICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -104,10 +113,8 @@ def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path
 
 
 def test_splice_bound_on_a_missing_run_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "splice-bound",
-                           str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert done.stderr.strip().count("\n") == 0 and "not a run folder" in done.stderr
+    _assert_one_line_error(_cli("splice-bound", str(tmp_path / "nowhere"), timeout=60),
+                           "not a run folder")
 
 
 def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> None:
@@ -119,8 +126,7 @@ def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> No
 
 
 def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "mean-voice",
-                           str(tiny_run)], capture_output=True, text=True, timeout=300)
+    done = _cli("mean-voice", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / MEAN_VOICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -129,7 +135,5 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
     assert set(result["heard_right"]) == {"mean_latent", "logmel_optimum"}
     assert all(0 <= v <= 1 for v in result["heard_right"].values())
     assert "wrote" in done.stdout.splitlines()[-1]
-    bad = subprocess.run([sys.executable, "-m", "crossmodal.cli", "mean-voice", str(tiny_run),
-                          "--split", "dev"], capture_output=True, text=True, timeout=120)
-    assert bad.returncode != 0
-    assert bad.stderr.strip().count("\n") == 0 and "no 'dev' clips" in bad.stderr
+    _assert_one_line_error(_cli("mean-voice", str(tiny_run), "--split", "dev", timeout=120),
+                           "no 'dev' clips")
