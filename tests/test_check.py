@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from cli_helpers import run_cli
 
 from crossmodal.data.manifest import read_manifest
 from crossmodal.data.media import N_SAMPLES, SAMPLE_RATE
-
-
-def _run_check(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crossmodal.cli", "check", str(root)],
-                          capture_output=True, text=True, timeout=300)
 
 
 def _audio_only(path: Path) -> None:
@@ -49,7 +43,7 @@ def test_check_reports_each_broken_item(tiny_data: Path, tmp_path: Path) -> None
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    result = _run_check(root)
+    result = run_cli("check", str(root))
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "Traceback" not in out + result.stderr
@@ -68,8 +62,8 @@ def test_check_reports_each_broken_item(tiny_data: Path, tmp_path: Path) -> None
 
 
 def test_check_passes_good_data_and_fails_missing_folder(tiny_data: Path, tmp_path: Path) -> None:
-    good = _run_check(tiny_data)
+    good = run_cli("check", str(tiny_data))
     assert good.returncode == 0 and good.stdout.strip().endswith("100 good, 0 bad")
-    missing = _run_check(tmp_path / "nothing")
+    missing = run_cli("check", str(tmp_path / "nothing"))
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: no dataset folder at {tmp_path / 'nothing'}"

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crossmodal.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+from cli_helpers import assert_one_line_error, run_cli
 
 
 @pytest.mark.parametrize(
@@ -41,15 +35,12 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 )
 def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,
                                tiny_data: Path) -> None:
-    result = _cli(*(a.format(tmp=tmp_path, data=tiny_data) for a in args))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert_one_line_error(run_cli(*(a.format(tmp=tmp_path, data=tiny_data) for a in args),
+                                  timeout=120), message)
 
 
 def test_schedules_lists_nine_and_plots(tmp_path: Path) -> None:
-    result = _cli("schedules", "--plot", str(tmp_path / "s.png"))
+    result = run_cli("schedules", "--plot", str(tmp_path / "s.png"))
     assert result.returncode == 0
     assert result.stdout.split() == ["constant", "linear", "sigmoid", "cosine", "exponential",
                                      "step", "cyclical", "cyclical_hold", "capacity"]

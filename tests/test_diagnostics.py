@@ -4,12 +4,11 @@ made-up data, and a real run read back."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from cli_helpers import assert_one_line_error, run_cli
 
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
@@ -17,16 +16,6 @@ from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
 from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.experiment import prepare
 from crossmodal.pipeline import RunSettings, labels
-
-
-def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crossmodal.cli", *args], capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _assert_one_line_error(done: subprocess.CompletedProcess[str], message: str) -> None:
-    assert done.returncode != 0
-    assert done.stderr.strip().count("\n") == 0 and message in done.stderr
 
 
 def _clips(rng: np.random.Generator, n: int, moves: np.ndarray) -> np.ndarray:
@@ -56,8 +45,7 @@ def test_read_out_finds_a_drift_and_not_shuffled_labels() -> None:
 
 
 def test_probe_codes_on_a_run_writes_every_split(tiny_run: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "probe-codes", str(tiny_run)],
-                          capture_output=True, text=True, timeout=300)
+    done = run_cli("probe-codes", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / PROBE_FILE).read_text())
     assert set(result["object"]) == set(result["action"]) == {"train", "test", "holdout"}
@@ -96,7 +84,7 @@ def test_splice_says_the_word_at_the_sentence_pace_and_keeps_the_rest() -> None:
 
 
 def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path) -> None:
-    done = _cli("splice-bound", str(tiny_run))
+    done = run_cli("splice-bound", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / SPLICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -113,7 +101,7 @@ def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path
 
 
 def test_splice_bound_on_a_missing_run_is_one_line(tmp_path: Path) -> None:
-    _assert_one_line_error(_cli("splice-bound", str(tmp_path / "nowhere"), timeout=60),
+    assert_one_line_error(run_cli("splice-bound", str(tmp_path / "nowhere"), timeout=60),
                            "not a run folder")
 
 
@@ -126,7 +114,7 @@ def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> No
 
 
 def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -> None:
-    done = _cli("mean-voice", str(tiny_run))
+    done = run_cli("mean-voice", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / MEAN_VOICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -135,5 +123,5 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
     assert set(result["heard_right"]) == {"mean_latent", "logmel_optimum"}
     assert all(0 <= v <= 1 for v in result["heard_right"].values())
     assert "wrote" in done.stdout.splitlines()[-1]
-    _assert_one_line_error(_cli("mean-voice", str(tiny_run), "--split", "dev", timeout=120),
+    assert_one_line_error(run_cli("mean-voice", str(tiny_run), "--split", "dev", timeout=120),
                            "no 'dev' clips")

@@ -4,8 +4,6 @@ terms, the report and `translate` work on real files, and mistakes fail in one l
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 import yaml
+from cli_helpers import assert_one_line_error, run_cli
 
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
@@ -30,11 +29,6 @@ from crossmodal.train.translator import SequencePairs, train_translator, transla
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
               "latent_cosine_distance", "token_distance"}
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crossmodal.cli", *args], capture_output=True,
-                          text=True, timeout=300)
 
 
 def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:
@@ -178,7 +172,7 @@ def test_translate_speaks_a_generated_clip(tiny_run: Path, tiny_data: Path,
                                            tmp_path: Path) -> None:
     clip = sorted((tiny_data / "clips").glob("*.mp4"))[0]
     out = tmp_path / "said.wav"
-    result = _cli("translate", str(tiny_run), str(clip), "-o", str(out))
+    result = run_cli("translate", str(tiny_run), str(clip), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] in SENTENCES
     wave, rate = sf.read(out)
@@ -202,7 +196,4 @@ def test_translate_and_evaluate_fail_in_one_line(tiny_run: Path, tmp_path: Path)
          "align_weight must be >= 0"),
     ]
     for args, message in cases:
-        result = _cli(*args)
-        lines = result.stderr.strip().splitlines()
-        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert len(lines) == 1 and message in lines[0], lines
+        assert_one_line_error(run_cli(*args), message)
