@@ -9,6 +9,7 @@ from crossmodal.errors import CrossmodalError
 from crossmodal.eval.metrics import (
     LOG_FLOOR_VALUE,
     above_floor,
+    accuracy_per_version,
     cosine_distance,
     factor_accuracy,
     latent_cosine_distance,
@@ -100,6 +101,15 @@ def test_factor_accuracy() -> None:
         "action_acc": 0.75,
         "utterance_acc": 0.5,
     }
+
+
+def test_accuracy_per_version_reads_items_version_major() -> None:
+    true = np.array([3, 4, 3, 4, 3, 4])  # two clips, three versions, version-major
+    pred = np.array([3, 4, 3, 0, 0, 0])  # the first version right, the second half, the third none
+    assert accuracy_per_version(pred, true, ("orig", "flip", "zoom1.2")) == {
+        "orig": 1.0, "flip": 0.5, "zoom1.2": 0.0}
+    with pytest.raises(ValueError):
+        accuracy_per_version(pred, true, ("orig", "flip", "zoom1.2", "sat2"))
 
 
 def test_shape_mismatch_is_an_error() -> None:

@@ -13,8 +13,10 @@ import torch
 import yaml
 from cli_helpers import assert_one_line_error, run_cli
 
+from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
+from crossmodal.eval.metrics import accuracy_per_version
 from crossmodal.models.seq2seq import TranslatorConfig
 from crossmodal.models.translators import (
     VAESeq2Seq,
@@ -166,6 +168,19 @@ def test_report_has_its_figures_and_playable_speech(tiny_run: Path) -> None:
     wave, rate = sf.read(tiny_run / "report" / "translated_0.wav")
     assert rate == 16_000 and len(wave) == 48_000 and np.abs(wave).max() > 0.1
     assert "baseline (earlier work, rebuilt)" in page and "50.12" in page
+
+
+def test_report_splits_accuracy_by_video_version(tiny_run: Path) -> None:
+    """Each version holds the same clips, so the versions' mean is the split's accuracy."""
+    page = (tiny_run / "report.html").read_text()
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    with np.load(tiny_run / "predictions" / "vae_seq2seq_test.npz") as preds:
+        acc = accuracy_per_version(preds["heard"], preds["truth"], VIDEO_VERSIONS)
+    assert list(acc) == list(VIDEO_VERSIONS)
+    assert np.mean(list(acc.values())) == pytest.approx(metrics["splits"]["test"]["utterance_acc"])
+    row = "".join(f"<td>{acc[v]:.3f}</td>" for v in VIDEO_VERSIONS)
+    assert "Utterance accuracy per video version" in page
+    assert f"<td>ours (VAE + slot seq2seq)</td><td>test</td>{row}" in page
 
 
 def test_translate_speaks_a_generated_clip(tiny_run: Path, tiny_data: Path,

@@ -97,3 +97,13 @@ def factor_accuracy(
         "action_acc": float(np.mean(pred % n_act == true % n_act)),
         "utterance_acc": float(np.mean(pred == true)),
     }
+
+
+def accuracy_per_version(
+    pred_sentence_ids: np.ndarray, true_sentence_ids: np.ndarray, versions: tuple[str, ...]
+) -> dict[str, float]:
+    """Utterance accuracy of each video version, items ordered version-major (as evaluation
+    orders them): augmentations the features handle badly show up here, not in the mean."""
+    pred = np.asarray(pred_sentence_ids).astype(int).reshape(len(versions), -1)
+    true = np.asarray(true_sentence_ids).astype(int).reshape(len(versions), -1)
+    return {v: float(np.mean(p == t)) for v, p, t in zip(versions, pred, true, strict=True)}

@@ -13,7 +13,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from crossmodal.data.augment import VIDEO_VERSIONS  # noqa: E402
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, SENTENCES  # noqa: E402
+from crossmodal.eval.metrics import accuracy_per_version  # noqa: E402
 from crossmodal.eval.published import PUBLISHED  # noqa: E402
 from crossmodal.eval.wav import write_wav  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
@@ -59,6 +61,23 @@ def metrics_table(results: dict[str, dict]) -> str:
 def pair_accuracy(truth: np.ndarray, heard: np.ndarray) -> dict[str, float]:
     """Utterance accuracy per sentence present in `truth`."""
     return {SENTENCES[s]: float(np.mean(heard[truth == s] == s)) for s in np.unique(truth)}
+
+
+def version_table(run: Path, splits: list[str]) -> str:
+    """Utterance accuracy per video version, every model and split: the headline figures
+    average the augmented versions with the original videos that `translate` sees."""
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in VIDEO_VERSIONS)
+    rows = []
+    for split in splits:
+        for name in MODELS:
+            preds = _load(run, name, split)
+            if preds is None or len(preds["truth"]) % len(VIDEO_VERSIONS):
+                continue
+            acc = accuracy_per_version(preds["heard"], preds["truth"], VIDEO_VERSIONS)
+            cells = "".join(f"<td>{acc[v]:.3f}</td>" for v in VIDEO_VERSIONS)
+            rows.append(f"<tr><td>{LABELS[name]}</td><td>{split}</td>{cells}</tr>")
+    return (f"<h2>Utterance accuracy per video version</h2><table><tr><th>model</th>"
+            f"<th>split</th>{head}</tr>{''.join(rows)}</table>") if rows else ""
 
 
 def confusion_png(truth: np.ndarray, heard: np.ndarray, path: Path, title: str) -> None:
@@ -126,6 +145,8 @@ def write_report(run: str | Path, results: dict[str, dict]) -> Path:
                        for label, acc in rows)
         sections.append(f"<h2>Utterance accuracy per sentence ({split})</h2>"
                         f"<table><tr><th>model</th>{head}</tr>{body}</table>")
+        splits = [s for s, v in results["vae_seq2seq"]["splits"].items() if v]
+        sections.append(version_table(run, splits))
         confusion_png(ours["truth"], ours["heard"], fig_dir / "confusion.png",
                       f"ours, {split}: recognised sentences")
         examples = {m: p for m in MODELS if (p := _load(run, m, split)) is not None}
