@@ -256,6 +256,9 @@ def probe_codes_command(
     typer.echo("factor   " + "".join(f"{s:>9}" for s in result["items"]))
     for factor in ("object", "action"):
         typer.echo(f"{factor:<8} " + "".join(f"{v:>9.3f}" for v in result[factor].values()))
+    for split, accs in result["object_per_video_version"].items():
+        typer.echo(f"  object, {split}, per video version: "
+                   + ", ".join(f"{v} {a:.3f}" for v, a in accs.items()))
     for sentence, acc in result.get("action_per_holdout_sentence", {}).items():
         typer.echo(f"  action of '{sentence}': {acc:.3f}")
     typer.echo(f"wrote {run / PROBE_FILE}")

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from cli_helpers import assert_one_line_error, run_cli
+from pytest import approx
 
+from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
 from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
@@ -51,6 +53,9 @@ def test_probe_codes_on_a_run_writes_every_split(tiny_run: Path) -> None:
     assert set(result["object"]) == set(result["action"]) == {"train", "test", "holdout"}
     assert result["items"]["train"] % 6 == 0  # every video version of every clip
     assert result["object"]["train"] > 0.5  # five objects: chance is 0.2
+    per_version = result["object_per_video_version"]["train"]
+    assert list(per_version) == list(VIDEO_VERSIONS)  # equal counts: their mean is the whole
+    assert np.mean(list(per_version.values())) == approx(result["object"]["train"], abs=1e-3)
     assert len(result["action_per_holdout_sentence"]) == 5  # the default pairs holdout
     assert "action of 'Rotate the knife'" in done.stdout
 

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, SENTENCES
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared, prepare
@@ -72,6 +73,12 @@ def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
         heard = read_out(*scored["train"], scored)
         result[factor] = {s: round(float((heard[s] == y).mean()), 4)
                           for s, (_, y) in scored.items()}
+        # items are clip-major, so item i is video version i % 6
+        result[f"{factor}_per_video_version"] = {
+            s: {v: round(float((heard[s][k::len(VIDEO_VERSIONS)]
+                                == y[k::len(VIDEO_VERSIONS)]).mean()), 4)
+                for k, v in enumerate(VIDEO_VERSIONS)}
+            for s, (_, y) in scored.items()}
         if "holdout" in heard:
             y = truth["holdout"]
             result[f"{factor}_per_holdout_sentence"] = {
