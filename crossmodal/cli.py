@@ -89,6 +89,9 @@ TranslatorReader = Annotated[str | None, typer.Option(
 TranslatorLogmelWeight = Annotated[float | None, typer.Option(
     help="Our translator's loss: latent MSE + this x the MSE of its decoded log-mel "
          f"(default: {defaults.TRANSLATOR_LOGMEL_WEIGHT}; docs/translation.md, Targets).")]
+TranslatorAverage = Annotated[str | None, typer.Option(
+    help="How our translator's members are combined: latent (decode their mean latent) or "
+         f"logmel (average their decoded log-mels) (default: {defaults.TRANSLATOR_AVERAGE}).")]
 
 
 def _align_weight(value: float | None) -> dict[str, float]:
@@ -137,7 +140,8 @@ def sweep(
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden", "video_streams",
-               "translator_members", "translator_reader", "translator_logmel_weight")
+               "translator_members", "translator_reader", "translator_logmel_weight",
+               "translator_average")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -172,6 +176,7 @@ def train(
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,
+    translator_average: TranslatorAverage = None,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -340,6 +345,7 @@ def reproduce(
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,
+    translator_average: TranslatorAverage = None,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time

@@ -28,13 +28,20 @@ from crossmodal.models.baseline import train_baseline
 from crossmodal.models.readers import check_reader
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import TranslatorConfig
-from crossmodal.models.translators import clip_vector, mel_steps, member_dir, raw_video_steps
+from crossmodal.models.translators import (
+    check_average,
+    clip_vector,
+    mel_steps,
+    member_dir,
+    raw_video_steps,
+)
 from crossmodal.models.vae import VAEConfig, VAEPair, check_video_streams
 from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
+    TRANSLATOR_AVERAGE,
     TRANSLATOR_LOGMEL_WEIGHT,
     TRANSLATOR_MEMBERS,
     TRANSLATOR_READER,
@@ -78,6 +85,8 @@ class RunSettings:
     translator_reader: str = TRANSLATOR_READER  # how the word memory is read (models.readers)
     # our translator's loss: latent MSE + this x the MSE of its decoded log-mel (train.translator)
     translator_logmel_weight: float = TRANSLATOR_LOGMEL_WEIGHT
+    # how our translator's members are combined: their latents or their log-mels (translators)
+    translator_average: str = TRANSLATOR_AVERAGE
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
 
     def __post_init__(self) -> None:
@@ -93,6 +102,7 @@ class RunSettings:
         check_align_weight(self.align_weight)
         check_video_streams(self.video_streams)
         check_reader(self.translator_reader)
+        check_average(self.translator_average)
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
@@ -120,6 +130,7 @@ class RunSettings:
                 values.setdefault("translator_members", 1)
                 values.setdefault("translator_reader", "attention")
                 values.setdefault("translator_logmel_weight", 0.0)
+                values.setdefault("translator_average", "latent")
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None

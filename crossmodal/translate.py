@@ -27,7 +27,8 @@ class Speaker:
 
     def __init__(self, run: str | Path, model: str = "vae_seq2seq") -> None:
         settings = RunSettings.load(run)  # a missing or foreign folder fails here, in one line
-        self.model = load_model(run, model, settings.translator_members)
+        self.model = load_model(run, model, settings.translator_members,
+                                settings.translator_average)
         self.recognizer = Recognizer.load(settings.recognizer_dir(run))
 
     def speak(self, video: str | Path, out: str | Path) -> Spoken:

@@ -31,6 +31,8 @@ from cli_helpers import assert_one_line_error, run_cli
         (("reproduce", "{data}", "--out", "{tmp}/r", "--vae-lr", "-0.01"), "vae_lr must be > 0"),
         (("train", "{data}", "--out", "{tmp}/r", "--translator-logmel-weight", "-1"),
          "translator_logmel_weight must be >= 0, got -1.0"),
+        (("train", "{data}", "--out", "{tmp}/r", "--translator-average", "median"),
+         "unknown translator average 'median'; expected one of latent, logmel"),
     ],
 )
 def test_bad_input_is_one_line(args: tuple[str, ...], message: str, tmp_path: Path,

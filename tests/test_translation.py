@@ -12,6 +12,7 @@ import soundfile as sf
 import torch
 import yaml
 from cli_helpers import assert_one_line_error, run_cli
+from torch import nn
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import SENTENCES
@@ -26,6 +27,7 @@ from crossmodal.models.translators import (
     load_vae,
     member_dir,
 )
+from crossmodal.models.vae import VAEConfig, VAEPair
 from crossmodal.pipeline import RunSettings
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 
@@ -140,6 +142,32 @@ def test_translator_is_the_mean_of_its_members(tiny_run: Path) -> None:
     assert len(load_model(tiny_run, "raw_seq2seq", 2).members) == 2
 
 
+class _Constant(nn.Module):
+    """A member that says one latent, whatever the video."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def forward(self, mu: torch.Tensor) -> torch.Tensor:
+        return torch.full((len(mu), 75, 16), self.value)
+
+
+def test_members_average_their_sounds_or_their_latents() -> None:
+    """Through a squaring decoder, members saying 1 and 3 sound like 1 and 9: their sounds
+    average to 5, their latents to 2, which sounds like 4."""
+    vae = VAEPair(VAEConfig(video_channels=4, audio_channels=4))
+    vae.audio.decode = torch.square
+    frames = np.zeros((2, 15, 32, 32, 6), np.uint8)
+    members = [_Constant(1.0), _Constant(3.0)]
+    sounds = VAESeq2Seq(vae, members, "logmel").translate(frames)
+    latents = VAESeq2Seq(vae, members, "latent").translate(frames)
+    assert np.allclose(sounds.logmel, 5.0) and np.allclose(latents.logmel, 4.0)
+    assert np.allclose(sounds.latents, 2.0)
+    with pytest.raises(CrossmodalError, match="unknown translator average 'median'"):
+        VAESeq2Seq(vae, members, "median")
+
+
 def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_not(
         tiny_run: Path, tmp_path: Path) -> None:
     assert RunSettings.load(tiny_run).video_streams == 2
@@ -149,12 +177,14 @@ def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_n
     old = json.loads((tiny_run / "run.json").read_text())
     # as written before the options
     del old["video_streams"], old["translator_members"], old["translator_reader"]
-    del old["translator_logmel_weight"]
+    del old["translator_logmel_weight"], old["translator_average"]
     (tmp_path / "run.json").write_text(json.dumps(old))
     assert RunSettings.load(tmp_path).video_streams == 1
     assert RunSettings.load(tmp_path).translator_members == 1
     assert RunSettings.load(tmp_path).translator_reader == "attention"
     assert RunSettings.load(tmp_path).translator_logmel_weight == 0.0
+    assert RunSettings.load(tmp_path).translator_average == "latent"
+    assert RunSettings.load(tiny_run).translator_average == "logmel"
     (tmp_path / "run.json").write_text("[1, 2]")
     with pytest.raises(CrossmodalError, match="not a valid run file"):
         RunSettings.load(tmp_path)

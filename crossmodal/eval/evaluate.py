@@ -112,7 +112,7 @@ def evaluate_run(run: str | Path, progress: bool = True,
             for split in EVAL_SPLITS}
     results: dict[str, dict] = {}
     for name, (folder, _) in MODELS.items():
-        model = load_model(run, name, settings.translator_members)
+        model = load_model(run, name, settings.translator_members, settings.translator_average)
         splits: dict[str, dict | None] = {}
         for split, ref in refs.items():
             if ref is None:

@@ -118,20 +118,52 @@ def _mean(members: list[SlotTranslator], x: torch.Tensor) -> torch.Tensor:
     return torch.stack([m(x) for m in members]).mean(dim=0)
 
 
+def _decode_latent_mean(decode: Callable[[torch.Tensor], torch.Tensor],
+                        latents: list[torch.Tensor]) -> torch.Tensor:
+    return decode(torch.stack(latents).mean(dim=0))
+
+
+def _decode_logmel_mean(decode: Callable[[torch.Tensor], torch.Tensor],
+                        latents: list[torch.Tensor]) -> torch.Tensor:
+    return torch.stack([decode(z) for z in latents]).mean(dim=0)
+
+
+#: How our translator's members are combined into one log-mel. The decoder is not linear, so
+#: the mean of the members' latents need not decode to what any of them says; trained with
+#: the log-mel loss, each member aims at a sound, and their sounds are averaged instead
+#: (docs/translation.md, Members).
+AVERAGES: dict[str, Callable[[Callable[[torch.Tensor], torch.Tensor], list[torch.Tensor]],
+                             torch.Tensor]] = {
+    "latent": _decode_latent_mean,
+    "logmel": _decode_logmel_mean,
+}
+
+
+def check_average(name: str) -> None:
+    """One check for the model and for a run's settings, so both give the same one line."""
+    if name not in AVERAGES:
+        raise CrossmodalError(f"unknown translator average {name!r}; "
+                              f"expected one of {', '.join(AVERAGES)}")
+
+
 class VAESeq2Seq:
     """Ours: video VAE encoder -> slot translator(s), averaged -> audio VAE decoder."""
 
     name = "vae_seq2seq"
 
-    def __init__(self, vae: VAEPair, members: list[SlotTranslator]) -> None:
+    def __init__(self, vae: VAEPair, members: list[SlotTranslator],
+                 average: str = "latent") -> None:
+        check_average(average)
         self.vae = vae.eval()
         self.members = [m.eval() for m in members]
+        self.average = AVERAGES[average]
 
     def translate(self, frames: np.ndarray) -> Translation:
         def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
             mu, _ = self.vae.video.encode(video_input(x))
-            z = _mean(self.members, mu)
-            return {"latents": z, "logmel": self.vae.audio.decode(z)}
+            latents = [m(mu) for m in self.members]
+            return {"latents": torch.stack(latents).mean(dim=0),
+                    "logmel": self.average(self.vae.audio.decode, latents)}
 
         out = _batched(frames, run)
         return Translation(out["logmel"], latents=out["latents"])
@@ -193,16 +225,20 @@ def load_members(folder: Path, members: int) -> list[SlotTranslator]:
 
 
 #: Where each model lives in a run folder, and how to load it given its number of members.
-MODELS: dict[str, tuple[str, Callable[[Path, int], Translator]]] = {
-    "vae_seq2seq": ("translator", lambda run, n: VAESeq2Seq(
-        load_vae(run / "vae"), load_members(run / "translator", n))),
-    "raw_seq2seq": ("ablation", lambda run, n: RawSeq2Seq(load_members(run / "ablation", n))),
-    "baseline": ("baseline", lambda run, n: Baseline(BaselineTranslator.load(run / "baseline"))),
+#: The ablation's members already speak log-mel steps, where a mean is a mean of sounds.
+MODELS: dict[str, tuple[str, Callable[[Path, int, str], Translator]]] = {
+    "vae_seq2seq": ("translator", lambda run, n, average: VAESeq2Seq(
+        load_vae(run / "vae"), load_members(run / "translator", n), average)),
+    "raw_seq2seq": ("ablation", lambda run, n, _: RawSeq2Seq(load_members(run / "ablation", n))),
+    "baseline": ("baseline",
+                 lambda run, n, _: Baseline(BaselineTranslator.load(run / "baseline"))),
 }
 
 
-def load_model(run: str | Path, name: str, members: int = 1) -> Translator:
-    """`members`: how many members the run's translator and ablation have (run.json)."""
+def load_model(run: str | Path, name: str, members: int = 1, average: str = "latent"
+               ) -> Translator:
+    """`members`, `average`: how many members the run's translator and ablation have, and how
+    ours combines them (run.json)."""
     if name not in MODELS:
         raise CrossmodalError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
-    return MODELS[name][1](Path(run), members)
+    return MODELS[name][1](Path(run), members, average)
