@@ -118,13 +118,14 @@ def _mean(members: list[SlotTranslator], x: torch.Tensor) -> torch.Tensor:
     return torch.stack([m(x) for m in members]).mean(dim=0)
 
 
-def _decode_latent_mean(decode: Callable[[torch.Tensor], torch.Tensor],
-                        latents: list[torch.Tensor]) -> torch.Tensor:
+Decode = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _decode_latent_mean(decode: Decode, latents: list[torch.Tensor]) -> torch.Tensor:
     return decode(torch.stack(latents).mean(dim=0))
 
 
-def _decode_logmel_mean(decode: Callable[[torch.Tensor], torch.Tensor],
-                        latents: list[torch.Tensor]) -> torch.Tensor:
+def _decode_logmel_mean(decode: Decode, latents: list[torch.Tensor]) -> torch.Tensor:
     return torch.stack([decode(z) for z in latents]).mean(dim=0)
 
 
@@ -132,8 +133,7 @@ def _decode_logmel_mean(decode: Callable[[torch.Tensor], torch.Tensor],
 #: the mean of the members' latents need not decode to what any of them says; trained with
 #: the log-mel loss, each member aims at a sound, and their sounds are averaged instead
 #: (docs/translation.md, Members).
-AVERAGES: dict[str, Callable[[Callable[[torch.Tensor], torch.Tensor], list[torch.Tensor]],
-                             torch.Tensor]] = {
+AVERAGES: dict[str, Callable[[Decode, list[torch.Tensor]], torch.Tensor]] = {
     "latent": _decode_latent_mean,
     "logmel": _decode_logmel_mean,
 }
@@ -147,7 +147,8 @@ def check_average(name: str) -> None:
 
 
 class VAESeq2Seq:
-    """Ours: video VAE encoder -> slot translator(s), averaged -> audio VAE decoder."""
+    """Ours: video VAE encoder -> slot translator(s) -> audio VAE decoder, the members
+    combined as AVERAGES[average] says."""
 
     name = "vae_seq2seq"
 
