@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, SENTENCES
+from crossmodal.eval.metrics import accuracy_per_version
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared, prepare
 from crossmodal.io import write_json
@@ -73,11 +74,11 @@ def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
         heard = read_out(*scored["train"], scored)
         result[factor] = {s: round(float((heard[s] == y).mean()), 4)
                           for s, (_, y) in scored.items()}
-        # items are clip-major, so item i is video version i % 6
+        # items are clip-major; (clips, versions) transposed is the evaluation's version-major
         result[f"{factor}_per_video_version"] = {
-            s: {v: round(float((heard[s][k::len(VIDEO_VERSIONS)]
-                                == y[k::len(VIDEO_VERSIONS)]).mean()), 4)
-                for k, v in enumerate(VIDEO_VERSIONS)}
+            s: {v: round(a, 4) for v, a in accuracy_per_version(
+                heard[s].reshape(-1, len(VIDEO_VERSIONS)).T,
+                y.reshape(-1, len(VIDEO_VERSIONS)).T, VIDEO_VERSIONS).items()}
             for s, (_, y) in scored.items()}
         if "holdout" in heard:
             y = truth["holdout"]
