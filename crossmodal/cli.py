@@ -84,8 +84,9 @@ TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "
          f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
 TranslatorReader = Annotated[str | None, typer.Option(
-    help="How our translator and the ablation read the object's word memory: attention or "
-         f"phase (default: {defaults.TRANSLATOR_READER}; docs/translation.md, Readers).")]
+    help="How our translator and the ablation read the object's word memory: attention, "
+         f"phase or anneal (default: {defaults.TRANSLATOR_READER}; docs/translation.md, "
+         "Readers).")]
 TranslatorLogmelWeight = Annotated[float | None, typer.Option(
     help="Our translator's loss: latent MSE + this x the MSE of its decoded log-mel "
          f"(default: {defaults.TRANSLATOR_LOGMEL_WEIGHT}; docs/translation.md, Targets).")]
@@ -308,6 +309,26 @@ def mean_voice_command(
     right = ", ".join(f"{k} {v:.3f}" for k, v in result["heard_right"].items())
     typer.echo(f"sentences heard right: {right}")
     typer.echo(f"wrote {run / MEAN_VOICE_FILE}")
+
+
+@app.command("reading")
+def reading_command(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    split: Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")
+                     ] = "holdout",
+) -> None:
+    """Diagnosis: per sentence, how spread our translator's onset is (effective number of
+    onset steps, 1 = one onset), where it peaks, and the most it reads the word at once
+    (coverage). Needs a phase-type reader. Writes RUN/reading.json."""
+    from crossmodal.eval.reading import READING_FILE, reading
+
+    result = reading(run, split)
+    typer.echo(f"{'sentence':<32}{'onsets':>8}{'onset':>7}{'coverage':>10}")
+    for text, row in result["sentences"].items():
+        typer.echo(f"{text:<32}{row['effective_onsets']:>8.1f}{row['onset']:>7.1f}"
+                   f"{row['peak_coverage']:>10.3f}")
+    typer.echo(f"wrote {run / READING_FILE} ({result['items']} items, "
+               f"{result['members']} members, {result['steps']} steps)")
 
 
 @app.command()

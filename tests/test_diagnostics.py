@@ -1,4 +1,4 @@
-"""The diagnostics (the code probe, the splice bound, the mean voice): known answers on
+"""The diagnostics (the code probe, the splice bound, the mean voice, the reading): known answers on
 made-up data, and a real run read back."""
 
 from __future__ import annotations
@@ -7,17 +7,23 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from cli_helpers import assert_one_line_error, run_cli
 from pytest import approx
+from torch import nn
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
+from crossmodal.errors import CrossmodalError
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
 from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
+from crossmodal.eval.reading import READING_FILE, onset_spread
 from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.experiment import prepare
+from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.pipeline import RunSettings, labels
+from crossmodal.train.loop import seed_everything
 
 
 def _clips(rng: np.random.Generator, n: int, moves: np.ndarray) -> np.ndarray:
@@ -129,4 +135,49 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
     assert all(0 <= v <= 1 for v in result["heard_right"].values())
     assert "wrote" in done.stdout.splitlines()[-1]
     assert_one_line_error(run_cli("mean-voice", str(tiny_run), "--split", "dev", timeout=120),
+                           "no 'dev' clips")
+
+
+class _Logits(nn.Module):
+    """Stands in for the reader's onset MLP: the same onset logits for every clip."""
+
+    def __init__(self, logits: torch.Tensor) -> None:
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, motion: torch.Tensor) -> torch.Tensor:
+        return self.logits.expand(len(motion), -1)
+
+
+def test_onset_spread_counts_one_onset_as_one_and_a_flat_onset_as_every_step() -> None:
+    seed_everything(0)
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="phase")).eval()
+    codes = torch.randn(2, 15, 16)
+    model.reader.onset = _Logits(torch.zeros(75))
+    flat = onset_spread(model, codes)
+    np.testing.assert_allclose(flat["effective_onsets"], 75.0, rtol=1e-4)
+    one = torch.full((75,), -1e4)
+    one[10] = 0.0
+    model.reader.onset = _Logits(one)
+    sharp = onset_spread(model, codes)
+    np.testing.assert_allclose(sharp["effective_onsets"], 1.0, rtol=1e-4)
+    assert sharp["onset"].tolist() == [10, 10]
+    np.testing.assert_allclose(sharp["peak_coverage"], 1.0, atol=0.01)
+    # a word read over ~20 steps from 75 equally likely onsets: ~20/75 of it read at most
+    assert 0.2 < float(flat["peak_coverage"].min()) <= float(flat["peak_coverage"].max()) < 0.3
+    with pytest.raises(CrossmodalError, match="'attention' reader has no onset"):
+        onset_spread(SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)), codes)
+
+
+def test_reading_on_a_run_covers_every_held_out_sentence(tiny_run: Path) -> None:
+    done = run_cli("reading", str(tiny_run))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / READING_FILE).read_text())
+    settings = RunSettings.load(tiny_run)
+    prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    assert len(result["sentences"]) == len(set(labels(prepared, "holdout"))) > 1
+    for row in result["sentences"].values():
+        assert 1 <= row["effective_onsets"] <= 75 and 0 <= row["peak_coverage"] <= 1
+    assert "wrote" in done.stdout.splitlines()[-1]
+    assert_one_line_error(run_cli("reading", str(tiny_run), "--split", "dev", timeout=120),
                            "no 'dev' clips")

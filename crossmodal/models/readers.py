@@ -12,6 +12,10 @@ coverage in [0, 1] that holds the gate open while the word is being read.
   and at a rate that the motion sets. A word learnt at the end of a still sentence is then the
   word a moving sentence reads, only faster. Coverage is the reading's weight, so the word,
   not the object-blind template, speaks wherever it is read. docs/translation.md, "Readers".
+- `anneal`: the phase reader with its onset's softmax cooled over training, to one onset per
+  clip by the end. The phase reader's onset stays spread (a fork-fold translator's spreads its
+  weight over ~30 of 75 steps), so each step feeds the word head a blend of slots that
+  depends on the layout, and a word learnt in one sentence meets blends it never saw.
 """
 
 from __future__ import annotations
@@ -29,9 +33,21 @@ from crossmodal.models.mlp import mlp
 PHASE_SIGMA = 1.0
 #: Slots per output step at initialisation: a 12-slot word over 20 steps, the still sentence's.
 PHASE_RATE = 0.6
+#: The anneal reader's onset temperature at the end of training, and the fraction of training
+#: over which it falls there (geometrically) from 1.
+ANNEAL_TEMPERATURE = 0.02
+ANNEAL_UNTIL = 0.6
 
 
-class AttentionReader(nn.Module):
+class Reader(nn.Module):
+    """A reader's forward gives (read (B, steps, h), coverage (B, steps, 1), attention
+    (B, steps, slots))."""
+
+    def anneal(self, progress: float) -> None:
+        """Told the fraction of training done before each step; most readers ignore it."""
+
+
+class AttentionReader(Reader):
     """Free soft attention over the slots, its weights from the layout alone."""
 
     def __init__(self, hidden: int, slots: int, out_steps: int) -> None:
@@ -44,7 +60,7 @@ class AttentionReader(nn.Module):
         return attention @ memory, layout.new_zeros(*layout.shape[:2], 1), attention
 
 
-class PhaseReader(nn.Module):
+class PhaseReader(Reader):
     """Slot k is read at step onset + k / rate: a soft onset over steps (so every onset gets a
     gradient, not only those near the current one) and one rate, both from the motion code."""
 
@@ -59,9 +75,12 @@ class PhaseReader(nn.Module):
         self.register_buffer("slots", torch.arange(slots, dtype=torch.float32),
                              persistent=False)
 
+    def onset_weights(self, motion: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.onset(motion), dim=-1)
+
     def forward(self, layout: torch.Tensor, motion: torch.Tensor, memory: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        onset = torch.softmax(self.onset(motion), dim=-1)  # (B, onsets)
+        onset = self.onset_weights(motion)  # (B, onsets)
         # softplus(x + 0.54) is 1 at x = 0, so the rate starts at PHASE_RATE
         rate = PHASE_RATE * F.softplus(self.rate(motion).squeeze(-1) + 0.54)  # (B,)
         # The weight on slot k at step t is the sum over onsets o of onset[o] g(k - rate (t - o)):
@@ -79,7 +98,24 @@ class PhaseReader(nn.Module):
         return attention @ memory, coverage, attention
 
 
-READERS: dict[str, type[nn.Module]] = {"attention": AttentionReader, "phase": PhaseReader}
+class AnnealReader(PhaseReader):
+    """The onset's softmax at a temperature that training lowers: soft at first, so every
+    onset gets a gradient while the onset is found, then one onset, so every layout reads the
+    word's slots in the same sharp window. The temperature is saved with the weights."""
+
+    def __init__(self, hidden: int, slots: int, out_steps: int) -> None:
+        super().__init__(hidden, slots, out_steps)
+        self.register_buffer("temperature", torch.tensor(1.0))
+
+    def anneal(self, progress: float) -> None:
+        self.temperature.fill_(ANNEAL_TEMPERATURE ** min(1.0, progress / ANNEAL_UNTIL))
+
+    def onset_weights(self, motion: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.onset(motion) / self.temperature, dim=-1)
+
+
+READERS: dict[str, type[Reader]] = {"attention": AttentionReader, "phase": PhaseReader,
+                                    "anneal": AnnealReader}
 
 
 def check_reader(name: str) -> None:
