@@ -84,9 +84,8 @@ TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "
          f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
 TranslatorReader = Annotated[str | None, typer.Option(
-    help="How our translator and the ablation read the object's word memory: attention, "
-         f"phase or anneal (default: {defaults.TRANSLATOR_READER}; docs/translation.md, "
-         "Readers).")]
+    help="How our translator and the ablation read the object's word memory: attention or "
+         f"phase (default: {defaults.TRANSLATOR_READER}; docs/translation.md, Readers).")]
 TranslatorLogmelWeight = Annotated[float | None, typer.Option(
     help="Our translator's loss: latent MSE + this x the MSE of its decoded log-mel "
          f"(default: {defaults.TRANSLATOR_LOGMEL_WEIGHT}; docs/translation.md, Targets).")]

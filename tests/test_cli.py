@@ -25,7 +25,7 @@ from cli_helpers import assert_one_line_error, run_cli
         (("train", "{data}", "--out", "{tmp}/r", "--translator-members", "0"),
          "translator_members must be >= 1, got 0"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--translator-reader", "glance"),
-         "unknown translator reader 'glance'; expected one of attention, phase, anneal"),
+         "unknown translator reader 'glance'; expected one of attention, phase"),
         (("train", "{data}", "--out", "{tmp}/r", "--vae-audio-channels", "0"),
          "vae_audio_channels must be >= 1"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--vae-lr", "-0.01"), "vae_lr must be > 0"),

@@ -12,10 +12,6 @@ coverage in [0, 1] that holds the gate open while the word is being read.
   and at a rate that the motion sets. A word learnt at the end of a still sentence is then the
   word a moving sentence reads, only faster. Coverage is the reading's weight, so the word,
   not the object-blind template, speaks wherever it is read. docs/translation.md, "Readers".
-- `anneal`: the phase reader with its onset's softmax cooled over training, to one onset per
-  clip by the end. The phase reader's onset stays spread (a fork-fold translator's spreads its
-  weight over ~30 of 75 steps), so each step feeds the word head a blend of slots that
-  depends on the layout, and a word learnt in one sentence meets blends it never saw.
 """
 
 from __future__ import annotations
@@ -33,21 +29,9 @@ from crossmodal.models.mlp import mlp
 PHASE_SIGMA = 1.0
 #: Slots per output step at initialisation: a 12-slot word over 20 steps, the still sentence's.
 PHASE_RATE = 0.6
-#: The anneal reader's onset temperature at the end of training, and the fraction of training
-#: over which it falls there (geometrically) from 1.
-ANNEAL_TEMPERATURE = 0.02
-ANNEAL_UNTIL = 0.6
 
 
-class Reader(nn.Module):
-    """A reader's forward gives (read (B, steps, h), coverage (B, steps, 1), attention
-    (B, steps, slots))."""
-
-    def anneal(self, progress: float) -> None:
-        """Told the fraction of training done before each step; most readers ignore it."""
-
-
-class AttentionReader(Reader):
+class AttentionReader(nn.Module):
     """Free soft attention over the slots, its weights from the layout alone."""
 
     def __init__(self, hidden: int, slots: int, out_steps: int) -> None:
@@ -60,7 +44,7 @@ class AttentionReader(Reader):
         return attention @ memory, layout.new_zeros(*layout.shape[:2], 1), attention
 
 
-class PhaseReader(Reader):
+class PhaseReader(nn.Module):
     """Slot k is read at step onset + k / rate: a soft onset over steps (so every onset gets a
     gradient, not only those near the current one) and one rate, both from the motion code."""
 
@@ -76,6 +60,7 @@ class PhaseReader(Reader):
                              persistent=False)
 
     def onset_weights(self, motion: torch.Tensor) -> torch.Tensor:
+        """(B, steps): the onset's weight on each output step (`crossmodal reading`)."""
         return torch.softmax(self.onset(motion), dim=-1)
 
     def forward(self, layout: torch.Tensor, motion: torch.Tensor, memory: torch.Tensor
@@ -98,24 +83,7 @@ class PhaseReader(Reader):
         return attention @ memory, coverage, attention
 
 
-class AnnealReader(PhaseReader):
-    """The onset's softmax at a temperature that training lowers: soft at first, so every
-    onset gets a gradient while the onset is found, then one onset, so every layout reads the
-    word's slots in the same sharp window. The temperature is saved with the weights."""
-
-    def __init__(self, hidden: int, slots: int, out_steps: int) -> None:
-        super().__init__(hidden, slots, out_steps)
-        self.register_buffer("temperature", torch.tensor(1.0))
-
-    def anneal(self, progress: float) -> None:
-        self.temperature.fill_(ANNEAL_TEMPERATURE ** min(1.0, progress / ANNEAL_UNTIL))
-
-    def onset_weights(self, motion: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.onset(motion) / self.temperature, dim=-1)
-
-
-READERS: dict[str, type[Reader]] = {"attention": AttentionReader, "phase": PhaseReader,
-                                    "anneal": AnnealReader}
+READERS: dict[str, type[nn.Module]] = {"attention": AttentionReader, "phase": PhaseReader}
 
 
 def check_reader(name: str) -> None:

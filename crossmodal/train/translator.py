@@ -91,7 +91,6 @@ def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: Tra
         return pairs.sample(cfg.batch_size, gen)
 
     def step_fn(m: SlotTranslator, batch: dict[str, torch.Tensor], step: int):
-        m.reader.anneal(step / cfg.steps)
         pred = m(batch["source"])
         latent = F.mse_loss(pred, batch["target"])
         if logmel_weight == 0:
