@@ -21,7 +21,7 @@ from crossmodal.data.vocabulary import sentence_index
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.recognizer import Recognizer, train_recognizer
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared
+from crossmodal.experiment import Prepared, prepare
 from crossmodal.features.store import FEATURE_AUDIO
 from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
@@ -138,6 +138,19 @@ class RunSettings:
 
 def labels(prepared: Prepared, split: str) -> np.ndarray:
     return np.array([sentence_index(r.object, r.action) for r in prepared.splits[split]])
+
+
+def run_data(run: Path, prepared: Prepared | None = None, split: str | None = None
+             ) -> tuple[RunSettings, Prepared]:
+    """A finished run's settings and its data split as it was trained (the diagnostics'
+    start), checking that `split`, if named, has clips."""
+    settings = RunSettings.load(run)
+    if prepared is None:
+        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    if split is not None and split not in prepared.data:
+        raise CrossmodalError(f"{run}: its split has no {split!r} clips "
+                              f"(it has {', '.join(prepared.data)})")
+    return settings, prepared
 
 
 def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,

@@ -11,7 +11,7 @@ import pytest
 import torch
 from cli_helpers import assert_one_line_error, run_cli
 from pytest import approx
-from torch import nn
+from stand_ins import Constant
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
@@ -138,27 +138,16 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
                            "no 'dev' clips")
 
 
-class _Logits(nn.Module):
-    """Stands in for the reader's onset MLP: the same onset logits for every clip."""
-
-    def __init__(self, logits: torch.Tensor) -> None:
-        super().__init__()
-        self.logits = logits
-
-    def forward(self, motion: torch.Tensor) -> torch.Tensor:
-        return self.logits.expand(len(motion), -1)
-
-
 def test_onset_spread_counts_one_onset_as_one_and_a_flat_onset_as_every_step() -> None:
     seed_everything(0)
     model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="phase")).eval()
     codes = torch.randn(2, 15, 16)
-    model.reader.onset = _Logits(torch.zeros(75))
+    model.reader.onset = Constant(torch.zeros(75))
     flat = onset_spread(model, codes)
     np.testing.assert_allclose(flat["effective_onsets"], 75.0, rtol=1e-4)
     one = torch.full((75,), -1e4)
     one[10] = 0.0
-    model.reader.onset = _Logits(one)
+    model.reader.onset = Constant(one)
     sharp = onset_spread(model, codes)
     np.testing.assert_allclose(sharp["effective_onsets"], 1.0, rtol=1e-4)
     assert sharp["onset"].tolist() == [10, 10]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from stand_ins import Constant
 from torch import nn
 
 from crossmodal.errors import CrossmodalError
@@ -14,23 +15,12 @@ from crossmodal.train.loop import seed_everything
 SLOTS, STEPS, HIDDEN = 12, 75, 8
 
 
-class _Constant(nn.Module):
-    """Stands in for an MLP of the motion code: the same output for every clip."""
-
-    def __init__(self, value: torch.Tensor) -> None:
-        super().__init__()
-        self.value = value
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.value.expand(len(x), -1)
-
-
 def _phase_reader(onset: int) -> PhaseReader:
     reader = PhaseReader(HIDDEN, SLOTS, STEPS)
     logits = torch.full((STEPS,), -1e4)
     logits[onset] = 0.0
-    reader.onset = _Constant(logits)  # all weight on one onset
-    reader.rate = _Constant(torch.zeros(1))  # the initial rate
+    reader.onset = Constant(logits)  # all weight on one onset
+    reader.rate = Constant(torch.zeros(1))  # the initial rate
     return reader
 
 

@@ -20,9 +20,9 @@ from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, SENTENCES
 from crossmodal.eval.metrics import accuracy_per_version
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
-from crossmodal.pipeline import RunSettings, labels
+from crossmodal.pipeline import labels, run_data
 
 PROBE_FILE = "code_probe.json"
 SPLITS = ("train", "test", "holdout")
@@ -55,9 +55,7 @@ def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
     Every video version of every clip is one item, as in the evaluation.
     """
     run = Path(run)
-    settings = RunSettings.load(run)
-    if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    settings, prepared = run_data(run, prepared)
     from crossmodal.models.translators import load_vae
 
     vae = load_vae(run / "vae")

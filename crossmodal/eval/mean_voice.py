@@ -17,12 +17,11 @@ import numpy as np
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.errors import CrossmodalError
 from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
-from crossmodal.pipeline import TARGET_AUDIO, RunSettings, labels
+from crossmodal.pipeline import TARGET_AUDIO, labels, run_data
 
 MEAN_VOICE_FILE = "mean_voice.json"
 FIT_STEPS = 150
@@ -49,12 +48,7 @@ def logmel_optimum(decode: Callable[[torch.Tensor], torch.Tensor], start: torch.
 def mean_voice(run: str | Path, split: str = "train", prepared: Prepared | None = None) -> dict:
     """Per sentence of `split`: what its mean latent and its log-mel optimum are heard as."""
     run = Path(run)
-    settings = RunSettings.load(run)
-    if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
-    if split not in prepared.data:
-        raise CrossmodalError(f"{run}: its split has no {split!r} clips "
-                              f"(it has {', '.join(prepared.data)})")
+    settings, prepared = run_data(run, prepared, split)
     from crossmodal.models.translators import load_vae
 
     vae = load_vae(run / "vae")

@@ -20,11 +20,11 @@ import torch
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.readers import PhaseReader
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.pipeline import RunSettings, labels
+from crossmodal.pipeline import labels, run_data
 
 READING_FILE = "reading.json"
 
@@ -48,12 +48,7 @@ def reading(run: str | Path, split: str = "holdout", prepared: Prepared | None =
             ) -> dict:
     """Per sentence of `split`, the mean onset spread of the run's translator members."""
     run = Path(run)
-    settings = RunSettings.load(run)
-    if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
-    if split not in prepared.data:
-        raise CrossmodalError(f"{run}: its split has no {split!r} clips "
-                              f"(it has {', '.join(prepared.data)})")
+    settings, prepared = run_data(run, prepared, split)
     from crossmodal.models.translators import load_members, load_vae
 
     vae = load_vae(run / "vae")

@@ -23,10 +23,10 @@ from crossmodal.errors import CrossmodalError
 from crossmodal.eval.metrics import factor_accuracy
 from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.vae import AUDIO_STRIDE
-from crossmodal.pipeline import RunSettings, labels
+from crossmodal.pipeline import labels, run_data
 
 SPLICE_FILE = "splice_bound.json"
 #: A step belongs to the word where the spread across objects is at least this share of its
@@ -70,9 +70,7 @@ def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
     speech, so it is found in the real log-mel of every split, in the audio codes' steps.
     """
     run = Path(run)
-    settings = RunSettings.load(run)
-    if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
+    settings, prepared = run_data(run, prepared)
     if "test" not in prepared.data:
         raise CrossmodalError(f"{run}: its split has no test clips to splice")
     from crossmodal.models.translators import load_vae
