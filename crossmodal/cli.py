@@ -330,6 +330,28 @@ def reading_command(
                f"{result['members']} members, {result['steps']} steps)")
 
 
+@app.command("decoder-paths")
+def decoder_paths_command(
+    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    split: Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")
+                     ] = "holdout",
+) -> None:
+    """Diagnosis: per sentence, what our translator's decoder says through its template alone
+    (motion), its word alone (appearance read by motion) and both, as the recogniser hears
+    each. Writes RUN/decoder_paths_SPLIT.json."""
+    from crossmodal.eval.decoder_paths import PATHS, decoder_paths, paths_file
+
+    result = decoder_paths(run, split)
+    typer.echo(f"{'sentence':<32}" + "".join(f"{p:>10}" for p in PATHS) + "  template names")
+    for text, row in result["sentences"].items():
+        names = ", ".join(f"{k} {v}" for k, v in row["template"]["objects"].items())
+        typer.echo(f"{text:<32}" + "".join(f"{row[p]['right']:>10.3f}" for p in PATHS)
+                   + f"  {names}")
+    typer.echo(f"{'all':<32}" + "".join(f"{result['right'][p]:>10.3f}" for p in PATHS))
+    typer.echo(f"wrote {run / paths_file(split)} ({result['items']} items, "
+               f"{result['members']} members)")
+
+
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],

@@ -1,5 +1,5 @@
-"""The diagnostics (the code probe, the splice bound, the mean voice, the reading): known answers on
-made-up data, and a real run read back."""
+"""The diagnostics (the code probe, the splice bound, the mean voice, the reading, the decoder's
+paths): known answers on made-up data, and a real run read back."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
+from crossmodal.eval.decoder_paths import objects_heard, path_latents, paths_file
 from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
 from crossmodal.eval.reading import READING_FILE, onset_spread
 from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
@@ -170,3 +171,41 @@ def test_reading_on_a_run_covers_every_held_out_sentence(tiny_run: Path) -> None
     assert "wrote" in done.stdout.splitlines()[-1]
     assert_one_line_error(run_cli("reading", str(tiny_run), "--split", "dev", timeout=120),
                            "no 'dev' clips")
+
+
+def test_the_decoder_paths_are_the_parts_its_output_mixes() -> None:
+    seed_everything(0)
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="phase")).eval()
+    codes = torch.randn(3, 15, 16)
+    paths = path_latents([model], codes)
+    _, parts = model(codes, return_parts=True)
+    gate = parts["gate"][..., None]
+    mixed = (1 - gate) * paths["template"][0] + gate * paths["word"][0]
+    torch.testing.assert_close(paths["output"][0], mixed)
+    assert not torch.allclose(paths["template"][0], paths["word"][0])
+
+
+def test_objects_heard_counts_the_object_of_each_verdict() -> None:
+    heard = np.array([sentence_index("fork", "up"), sentence_index("phone", "up"),
+                      sentence_index("phone", "still"), sentence_index("knife", "rotate")])
+    assert objects_heard(heard) == {"phone": 2, "fork": 1, "knife": 1}
+    assert list(objects_heard(heard))[0] == "phone"  # most often first
+
+
+def test_decoder_paths_on_a_run_match_its_evaluation(tiny_run: Path) -> None:
+    done = run_cli("decoder-paths", str(tiny_run))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / paths_file("holdout")).read_text())
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    # the full output, heard clip by clip, is what `evaluate` heard version by version
+    assert result["right"]["output"] == approx(metrics["splits"]["holdout"]["utterance_acc"],
+                                               abs=1e-3)
+    rows = result["sentences"].values()
+    assert sum(row["items"] for row in rows) == result["items"]
+    for row in rows:
+        for path in ("output", "template", "word"):
+            assert 0 <= row[path]["right"] <= 1
+            assert sum(row[path]["objects"].values()) == row["items"]
+    assert "wrote" in done.stdout.splitlines()[-1]
+    assert_one_line_error(run_cli("decoder-paths", str(tiny_run), "--split", "dev",
+                                  timeout=120), "no 'dev' clips")

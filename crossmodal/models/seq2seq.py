@@ -90,9 +90,11 @@ class SlotTranslator(nn.Module):
         # while the reader reads the word, the word speaks (gate >= coverage; exact at 0)
         gate = gate + (1 - gate) * coverage
         word = self.word(read)
-        out = (1 - gate) * self.template(layout) + gate * word
+        template = self.template(layout)
+        out = (1 - gate) * template + gate * word
         if return_parts:
-            return out, {"gate": gate.squeeze(-1), "attention": attention}
+            return out, {"gate": gate.squeeze(-1), "attention": attention,
+                         "template": template, "word": word}
         return out
 
     def meta(self) -> dict:

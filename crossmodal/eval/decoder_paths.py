@@ -1,0 +1,88 @@
+"""What each path of our translator's decoder says on its own, per sentence.
+
+For diagnosis only. The decoder's output is (1 - gate) x template + gate x word, where the
+template comes from the sentence layout (motion) and the word from the word memory
+(appearance) read by the layout. The template is meant to be object-blind, but its best
+answer under the MSE, wherever the word is not read in full, is the mean of the objects it
+was trained on, and the recogniser hears that mean as some object. If that object is a fold's
+held-out one, the template alone names it in moving sentences, and the fold's accuracy
+credits composition that the word path did not do. Per sentence of a split, this decodes the
+full output, the template alone (gate 0) and the word alone (gate 1), each through the run's
+audio decoder with the members combined as the run combines them, and reports what the
+recogniser hears: the share right and the objects named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.data.vocabulary import SENTENCES, sentence_factors
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.eval.representation import encode_split
+from crossmodal.experiment import Prepared
+from crossmodal.io import write_json
+from crossmodal.models.seq2seq import SlotTranslator
+from crossmodal.pipeline import labels, run_data
+
+PATHS = ("output", "template", "word")
+
+
+def paths_file(split: str) -> str:
+    """One file per split, so a test-split reading leaves the held-out one in place."""
+    return f"decoder_paths_{split}.json"
+
+
+@torch.no_grad()
+def path_latents(members: list[SlotTranslator], codes: torch.Tensor
+                 ) -> dict[str, list[torch.Tensor]]:
+    """Per path, each member's audio latents for `codes` (N, T, D)."""
+    out: dict[str, list[torch.Tensor]] = {path: [] for path in PATHS}
+    for member in members:
+        full, parts = member.eval()(codes, return_parts=True)
+        out["output"].append(full)
+        out["template"].append(parts["template"])
+        out["word"].append(parts["word"])
+    return out
+
+
+def objects_heard(heard: np.ndarray) -> dict[str, int]:
+    """How often each object is named, most often first."""
+    names = Counter(sentence_factors(int(h))[0] for h in heard)
+    return dict(names.most_common())
+
+
+def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | None = None
+                  ) -> dict:
+    """Per sentence of `split`: for each path, the share heard right and the objects heard."""
+    from crossmodal.models.translators import AVERAGES, load_members, load_vae
+
+    run = Path(run)
+    settings, prepared = run_data(run, prepared, split)
+    vae = load_vae(run / "vae").eval()
+    members = load_members(run / "translator", settings.translator_members)
+    recognizer = Recognizer.load(settings.recognizer_dir(run))
+    mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
+    codes = torch.from_numpy(mu.reshape(-1, *mu.shape[2:]))  # clip-major
+    said = np.repeat(labels(prepared, split), mu.shape[1])
+    average = AVERAGES[settings.translator_average]
+    heard: dict[str, np.ndarray] = {}
+    for path, latents in path_latents(members, codes).items():
+        with torch.no_grad():
+            logmel = average(vae.audio.decode, latents).numpy()
+        heard[path] = recognizer.predict(logmel)
+    sentences = {
+        SENTENCES[k]: {"items": int(np.sum(said == k)),
+                       **{path: {"right": round(float(np.mean(h[said == k] == k)), 3),
+                                 "objects": objects_heard(h[said == k])}
+                          for path, h in heard.items()}}
+        for k in np.unique(said)}
+    result = {"run": str(run), "split": split, "items": int(len(said)),
+              "members": len(members), "right": {path: round(float(np.mean(h == said)), 3)
+                                                 for path, h in heard.items()},
+              "sentences": sentences}
+    write_json(run / paths_file(split), result)
+    return result
