@@ -342,12 +342,11 @@ def decoder_paths_command(
     from crossmodal.eval.decoder_paths import PATHS, decoder_paths, paths_file
 
     result = decoder_paths(run, split)
-    typer.echo(f"{'sentence':<32}" + "".join(f"{p:>10}" for p in PATHS) + "  template names")
-    for text, row in result["sentences"].items():
-        names = ", ".join(f"{k} {v}" for k, v in row["template"]["objects"].items())
-        typer.echo(f"{text:<32}" + "".join(f"{row[p]['right']:>10.3f}" for p in PATHS)
-                   + f"  {names}")
-    typer.echo(f"{'all':<32}" + "".join(f"{result['right'][p]:>10.3f}" for p in PATHS))
+    typer.echo(f"{'sentence / object right':<32}" + "".join(f"{p:>16}" for p in PATHS))
+    rows = [*result["sentences"].items(), ("all", result["right"])]
+    for text, row in rows:
+        typer.echo(f"{text:<32}" + "".join(
+            f"{row[p]['utterance_acc']:>9.3f} /{row[p]['object_acc']:>5.2f}" for p in PATHS))
     typer.echo(f"wrote {run / paths_file(split)} ({result['items']} items, "
                f"{result['members']} members)")
 

@@ -198,13 +198,14 @@ def test_decoder_paths_on_a_run_match_its_evaluation(tiny_run: Path) -> None:
     result = json.loads((tiny_run / paths_file("holdout")).read_text())
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     # the full output, heard clip by clip, is what `evaluate` heard version by version
-    assert result["right"]["output"] == approx(metrics["splits"]["holdout"]["utterance_acc"],
-                                               abs=1e-3)
+    for name in ("utterance_acc", "object_acc", "action_acc"):
+        assert result["right"]["output"][name] == approx(metrics["splits"]["holdout"][name],
+                                                         abs=1e-3)
     rows = result["sentences"].values()
     assert sum(row["items"] for row in rows) == result["items"]
     for row in rows:
         for path in ("output", "template", "word"):
-            assert 0 <= row[path]["right"] <= 1
+            assert 0 <= row[path]["utterance_acc"] <= row[path]["object_acc"] <= 1
             assert sum(row[path]["objects"].values()) == row["items"]
     assert "wrote" in done.stdout.splitlines()[-1]
     assert_one_line_error(run_cli("decoder-paths", str(tiny_run), "--split", "dev",

@@ -9,7 +9,8 @@ held-out one, the template alone names it in moving sentences, and the fold's ac
 credits composition that the word path did not do. Per sentence of a split, this decodes the
 full output, the template alone (gate 0) and the word alone (gate 1), each through the run's
 audio decoder with the members combined as the run combines them, and reports what the
-recogniser hears: the share right and the objects named.
+recogniser hears: the sentence, object and action right, and the objects named. The word
+alone has no action words, so for it the object is the figure to read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES, sentence_factors
+from crossmodal.eval.metrics import factor_accuracy
 from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared
@@ -47,6 +49,12 @@ def path_latents(members: list[SlotTranslator], codes: torch.Tensor
         out["template"].append(parts["template"])
         out["word"].append(parts["word"])
     return out
+
+
+def accuracy(heard: np.ndarray, said: np.ndarray) -> dict[str, float]:
+    """Sentence, object and action right, rounded. A path alone need not say the sentence
+    (the word path has no action words), so the object it names is the figure to read."""
+    return {name: round(value, 3) for name, value in factor_accuracy(heard, said).items()}
 
 
 def objects_heard(heard: np.ndarray) -> dict[str, int]:
@@ -76,13 +84,13 @@ def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | 
         heard[path] = recognizer.predict(logmel)
     sentences = {
         SENTENCES[k]: {"items": int(np.sum(said == k)),
-                       **{path: {"right": round(float(np.mean(h[said == k] == k)), 3),
+                       **{path: {**accuracy(h[said == k], said[said == k]),
                                  "objects": objects_heard(h[said == k])}
                           for path, h in heard.items()}}
         for k in np.unique(said)}
     result = {"run": str(run), "split": split, "items": int(len(said)),
-              "members": len(members), "right": {path: round(float(np.mean(h == said)), 3)
-                                                 for path, h in heard.items()},
+              "members": len(members),
+              "right": {path: accuracy(h, said) for path, h in heard.items()},
               "sentences": sentences}
     write_json(run / paths_file(split), result)
     return result
