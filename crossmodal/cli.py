@@ -61,6 +61,8 @@ def schedules(
 
 
 Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
+DiagnosedRun = Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")]
+ClipSplit = Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")]
 Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
 VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
 VaeLr = Annotated[float | None, typer.Option(
@@ -251,7 +253,7 @@ def probe_features(
 
 @app.command("probe-codes")
 def probe_codes_command(
-    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    run: DiagnosedRun,
 ) -> None:
     """Diagnosis: how well a linear read-out trained with labels names the object and the
     action from the run's video codes, per split. Writes RUN/code_probe.json."""
@@ -271,7 +273,7 @@ def probe_codes_command(
 
 @app.command("splice-bound")
 def splice_bound_command(
-    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    run: DiagnosedRun,
 ) -> None:
     """Diagnosis: how often the recogniser hears an object whose real still word is spliced
     into real moving sentences, per object and action: what the run's audio space lets a
@@ -291,7 +293,7 @@ def splice_bound_command(
 
 @app.command("mean-voice")
 def mean_voice_command(
-    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
+    run: DiagnosedRun,
     split: Annotated[str, typer.Option(help="Whose voices to average: train, test or "
                                             "holdout.")] = "train",
 ) -> None:
@@ -312,9 +314,8 @@ def mean_voice_command(
 
 @app.command("reading")
 def reading_command(
-    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
-    split: Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")
-                     ] = "holdout",
+    run: DiagnosedRun,
+    split: ClipSplit = "holdout",
 ) -> None:
     """Diagnosis: per sentence, how spread our translator's onset is (effective number of
     onset steps, 1 = one onset), where it peaks, and the most it reads the word at once
@@ -332,9 +333,8 @@ def reading_command(
 
 @app.command("decoder-paths")
 def decoder_paths_command(
-    run: Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")],
-    split: Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")
-                     ] = "holdout",
+    run: DiagnosedRun,
+    split: ClipSplit = "holdout",
 ) -> None:
     """Diagnosis: per sentence, what our translator's decoder says through its template alone
     (motion), its word alone (appearance read by motion) and both, as the recogniser hears

@@ -5,8 +5,8 @@ template comes from the sentence layout (motion) and the word from the word memo
 (appearance) read by the layout. The template is meant to be object-blind, but its best
 answer under the MSE, wherever the word is not read in full, is the mean of the objects it
 was trained on, and the recogniser hears that mean as some object. If that object is a fold's
-held-out one, the template alone names it in moving sentences, and the fold's accuracy
-credits composition that the word path did not do. Per sentence of a split, this decodes the
+held-out one, the template alone names it in moving sentences, and the fold's accuracy alone
+cannot tell that from a word carried across sentences. Per sentence of a split, this decodes the
 full output, the template alone (gate 0) and the word alone (gate 1), each through the run's
 audio decoder with the members combined as the run combines them, and reports what the
 recogniser hears: the sentence, object and action right, and the objects named. The word
@@ -65,7 +65,8 @@ def objects_heard(heard: np.ndarray) -> dict[str, int]:
 
 def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | None = None
                   ) -> dict:
-    """Per sentence of `split`: for each path, the share heard right and the objects heard."""
+    """Per sentence of `split`: for each path, the sentence, object and action heard right
+    and the objects heard."""
     from crossmodal.models.translators import AVERAGES, load_members, load_vae
 
     run = Path(run)
