@@ -140,6 +140,14 @@ def labels(prepared: Prepared, split: str) -> np.ndarray:
     return np.array([sentence_index(r.object, r.action) for r in prepared.splits[split]])
 
 
+def clip_major_codes(vae: VAEPair, prepared: Prepared, split: str
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Every video version of every clip of `split` as one item, a clip's versions together
+    (the diagnostics' items): video codes (N x V, T, D) and the sentence each clip says."""
+    mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
+    return mu.reshape(-1, *mu.shape[2:]), np.repeat(labels(prepared, split), mu.shape[1])
+
+
 def run_data(run: Path, prepared: Prepared | None = None, split: str | None = None
              ) -> tuple[RunSettings, Prepared]:
     """A finished run's settings and its data split as it was trained (the diagnostics'

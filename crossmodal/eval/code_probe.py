@@ -19,10 +19,9 @@ from sklearn.preprocessing import StandardScaler
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, SENTENCES
 from crossmodal.eval.metrics import accuracy_per_version
-from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
-from crossmodal.pipeline import labels, run_data
+from crossmodal.pipeline import clip_major_codes, run_data
 
 PROBE_FILE = "code_probe.json"
 SPLITS = ("train", "test", "holdout")
@@ -62,9 +61,7 @@ def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
     splits = [s for s in SPLITS if prepared.splits.get(s)]
     codes, truth = {}, {}
     for split in splits:
-        mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
-        codes[split] = mu.reshape(-1, *mu.shape[2:])  # clip-major: a clip's versions together
-        truth[split] = np.repeat(labels(prepared, split), mu.shape[1])
+        codes[split], truth[split] = clip_major_codes(vae, prepared, split)
     result: dict = {"run": str(run), "items": {s: int(len(truth[s])) for s in splits}}
     for factor, summary, of in (("object", object_summary, lambda y: y // len(ACTIONS)),
                                 ("action", action_summary, lambda y: y % len(ACTIONS))):

@@ -24,11 +24,10 @@ import torch
 from crossmodal.data.vocabulary import SENTENCES, sentence_factors
 from crossmodal.eval.metrics import factor_accuracy
 from crossmodal.eval.recognizer import Recognizer
-from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.pipeline import labels, run_data
+from crossmodal.pipeline import clip_major_codes, run_data
 
 PATHS = ("output", "template", "word")
 
@@ -74,9 +73,8 @@ def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | 
     vae = load_vae(run / "vae").eval()
     members = load_members(run / "translator", settings.translator_members)
     recognizer = Recognizer.load(settings.recognizer_dir(run))
-    mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
-    codes = torch.from_numpy(mu.reshape(-1, *mu.shape[2:]))  # clip-major
-    said = np.repeat(labels(prepared, split), mu.shape[1])
+    codes, said = clip_major_codes(vae, prepared, split)
+    codes = torch.from_numpy(codes)
     average = AVERAGES[settings.translator_average]
     heard: dict[str, np.ndarray] = {}
     for path, latents in path_latents(members, codes).items():

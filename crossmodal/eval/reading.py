@@ -19,12 +19,11 @@ import torch
 
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.readers import PhaseReader
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.pipeline import labels, run_data
+from crossmodal.pipeline import clip_major_codes, run_data
 
 READING_FILE = "reading.json"
 
@@ -53,9 +52,8 @@ def reading(run: str | Path, split: str = "holdout", prepared: Prepared | None =
 
     vae = load_vae(run / "vae")
     members = load_members(run / "translator", settings.translator_members)
-    mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
-    codes = torch.from_numpy(mu.reshape(-1, *mu.shape[2:]))  # clip-major
-    said = np.repeat(labels(prepared, split), mu.shape[1])
+    codes, said = clip_major_codes(vae, prepared, split)
+    codes = torch.from_numpy(codes)
     spread = [onset_spread(m, codes) for m in members]
     sentences = {}
     for k in np.unique(said):
