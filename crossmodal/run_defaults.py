@@ -5,8 +5,9 @@ cannot drift apart."""
 
 #: The VAE pair's steps. Longer training names the object more often in the video codes (a
 #: labelled linear read-out on the unseen voices' clips: 0.969 at 1,000 steps, 0.987 at 2,000,
-#: 0.989 at 4,000), and grounding follows: 0.963, 0.976 and 0.988 on one machine; the fork
-#: fold's held-out moves went from 0.130 to 0.315 at 2,000 (docs/results.md, "Longer VAE
+#: 0.989 at 4,000), and grounding follows: 0.963, 0.976 and 0.988 on one machine. The folds
+#: were measured only at 2,000 and against another machine's 1,000: the fork fold rose from
+#: 0.130 to 0.315, the phone fold fell from 0.487 to 0.370 (docs/results.md, "Longer VAE
 #: training"). The beta schedule stretches with it (the ramp is half of training).
 VAE_STEPS = 4000
 TRANSLATOR_STEPS = 2000
