@@ -82,6 +82,10 @@ TranslatorHidden = Annotated[int | None, typer.Option(
 VideoStreams = Annotated[int | None, typer.Option(
     help="Video VAE streams: 1, or 2 to keep where the object is and what it is apart "
          f"(default: {defaults.VIDEO_STREAMS}).")]
+WhereView = Annotated[str | None, typer.Option(
+    help="What the two-stream video VAE's where encoder reads: mask (the object's mask and "
+         "the frame change) or pose (one ellipse at the object's place and axis, the same for "
+         f"every object) (default: {defaults.WHERE_VIEW}).")]
 TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "
          f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
@@ -141,7 +145,7 @@ def sweep(
 #: Options of `train` and `reproduce` that set the RunSettings field of the same name.
 RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
-               "vae_audio_channels", "translator_hidden", "video_streams",
+               "vae_audio_channels", "translator_hidden", "video_streams", "where_view",
                "translator_members", "translator_reader", "translator_logmel_weight",
                "translator_average")
 
@@ -175,6 +179,7 @@ def train(
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
+    where_view: WhereView = None,
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,
@@ -383,6 +388,7 @@ def reproduce(
     vae_audio_channels: AudioChannels = None,
     translator_hidden: TranslatorHidden = None,
     video_streams: VideoStreams = None,
+    where_view: WhereView = None,
     translator_members: TranslatorMembers = None,
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,

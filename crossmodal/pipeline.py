@@ -35,6 +35,7 @@ from crossmodal.models.translators import (
     member_dir,
     raw_video_steps,
 )
+from crossmodal.models.two_stream import check_where_view
 from crossmodal.models.vae import VAEConfig, VAEPair, check_video_streams
 from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
@@ -48,6 +49,7 @@ from crossmodal.run_defaults import (
     TRANSLATOR_STEPS,
     VAE_STEPS,
     VIDEO_STREAMS,
+    WHERE_VIEW,
 )
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
@@ -80,6 +82,8 @@ class RunSettings:
     translator_hidden: int = TranslatorConfig.hidden
     # 2: a where/what video VAE, whose halves our translator reads apart (models.two_stream)
     video_streams: int = VIDEO_STREAMS
+    # what the two-stream VAE's where encoder reads: the object mask or its pose (two_stream)
+    where_view: str = WHERE_VIEW
     # our translator and the ablation: the mean of this many members (seeds seed, seed + 1, ...)
     translator_members: int = TRANSLATOR_MEMBERS
     translator_reader: str = TRANSLATOR_READER  # how the word memory is read (models.readers)
@@ -101,13 +105,15 @@ class RunSettings:
                 f"translator_logmel_weight must be >= 0, got {self.translator_logmel_weight}")
         check_align_weight(self.align_weight)
         check_video_streams(self.video_streams)
+        check_where_view(self.where_view)
         check_reader(self.translator_reader)
         check_average(self.translator_average)
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
         return VAEConfig(video_channels=self.vae_video_channels,
-                         audio_channels=self.vae_audio_channels, video_streams=self.video_streams)
+                         audio_channels=self.vae_audio_channels, video_streams=self.video_streams,
+                         where_view=self.where_view)
 
     def translator_config(self, in_dim: int, out_dim: int,
                           where_dims: int = 0) -> TranslatorConfig:
@@ -127,6 +133,7 @@ class RunSettings:
             values = json.loads(path.read_text())
             if isinstance(values, dict):  # what runs did before these options existed
                 values.setdefault("video_streams", 1)
+                values.setdefault("where_view", "mask")
                 values.setdefault("translator_members", 1)
                 values.setdefault("translator_reader", "attention")
                 values.setdefault("translator_logmel_weight", 0.0)
@@ -134,6 +141,25 @@ class RunSettings:
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
+
+
+#: Settings a run folder may be resumed with a new value of: more members are trained beside
+#: the old ones, the average and the recogniser's folder change only the evaluation, and the
+#: dataset may have moved. Any other change would resume models trained under the old value
+#: (a VAE pair extended past its beta ramp, translators on another VAE pair's codes).
+RESUMABLE_CHANGES = ("data", "translator_members", "translator_average", "recognizer")
+
+
+def check_resumable(run: Path, settings: RunSettings) -> None:
+    """Refuse to resume a run folder made with other settings, naming what differs."""
+    if not (run / RUN_FILE).is_file():
+        return
+    old = asdict(RunSettings.load(run))
+    changed = [f"{k} {old[k]!r} -> {v!r}" for k, v in asdict(settings).items()
+               if k not in RESUMABLE_CHANGES and old[k] != v]
+    if changed:
+        raise CrossmodalError(f"{run} was made with other settings ({'; '.join(changed)}); "
+                              "resuming would mix models of both: use a new --out folder")
 
 
 def labels(prepared: Prepared, split: str) -> np.ndarray:
@@ -165,6 +191,7 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
             progress: bool = True) -> dict[str, float]:
     """Train every model into `run`; returns seconds per stage."""
     run = Path(run)
+    check_resumable(run, settings)
     run.mkdir(parents=True, exist_ok=True)
     write_json(run / RUN_FILE, asdict(settings))
     seconds: dict[str, float] = {}

@@ -22,6 +22,8 @@ from cli_helpers import assert_one_line_error, run_cli
         (("probe-codes", "{tmp}/no_run"), "is not a run folder"),
         (("train", "{data}", "--out", "{tmp}/r", "--video-streams", "3"),
          "video_streams must be one of [1, 2], got 3"),
+        (("train", "{data}", "--out", "{tmp}/r", "--where-view", "outline"),
+         "unknown where view 'outline'; expected one of mask, pose"),
         (("train", "{data}", "--out", "{tmp}/r", "--translator-members", "0"),
          "translator_members must be >= 1, got 0"),
         (("reproduce", "{data}", "--out", "{tmp}/r", "--translator-reader", "glance"),

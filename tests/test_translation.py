@@ -4,6 +4,7 @@ terms, the report and `translate` work on real files, and mistakes fail in one l
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from crossmodal.models.translators import (
     member_dir,
 )
 from crossmodal.models.vae import VAEConfig, VAEPair
-from crossmodal.pipeline import RunSettings
+from crossmodal.pipeline import RunSettings, check_resumable
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
@@ -168,6 +169,22 @@ def test_members_average_their_sounds_or_their_latents() -> None:
         VAESeq2Seq(vae, members, "median")
 
 
+def test_a_run_resumes_only_with_the_settings_it_was_made_with(tiny_run: Path,
+                                                                 tmp_path: Path) -> None:
+    made = RunSettings.load(tiny_run)
+    check_resumable(tiny_run, made)
+    check_resumable(tiny_run, replace(made, translator_members=made.translator_members + 1,
+                                      translator_average="latent", data=str(tmp_path)))
+    check_resumable(tmp_path, replace(made, vae_steps=1))  # a new folder: nothing to mix
+    longer = replace(made, vae_steps=made.vae_steps * 2, where_view="pose")
+    with pytest.raises(CrossmodalError) as caught:
+        check_resumable(tiny_run, longer)
+    message = str(caught.value)
+    assert f"vae_steps {made.vae_steps} -> {made.vae_steps * 2}" in message
+    assert "where_view 'mask' -> 'pose'" in message and "new --out folder" in message
+    assert "translator_steps" not in message
+
+
 def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_not(
         tiny_run: Path, tmp_path: Path) -> None:
     assert RunSettings.load(tiny_run).video_streams == 2
@@ -177,13 +194,14 @@ def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_n
     old = json.loads((tiny_run / "run.json").read_text())
     # as written before the options
     del old["video_streams"], old["translator_members"], old["translator_reader"]
-    del old["translator_logmel_weight"], old["translator_average"]
+    del old["translator_logmel_weight"], old["translator_average"], old["where_view"]
     (tmp_path / "run.json").write_text(json.dumps(old))
     assert RunSettings.load(tmp_path).video_streams == 1
     assert RunSettings.load(tmp_path).translator_members == 1
     assert RunSettings.load(tmp_path).translator_reader == "attention"
     assert RunSettings.load(tmp_path).translator_logmel_weight == 0.0
     assert RunSettings.load(tmp_path).translator_average == "latent"
+    assert RunSettings.load(tmp_path).where_view == "mask"
     assert RunSettings.load(tiny_run).translator_average == "logmel"
     (tmp_path / "run.json").write_text("[1, 2]")
     with pytest.raises(CrossmodalError, match="not a valid run file"):

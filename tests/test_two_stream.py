@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from crossmodal.experiment import Prepared, prepare
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
-from crossmodal.models.two_stream import object_mask
+from crossmodal.models.two_stream import WHERE_VIEWS, object_mask, pose_map
 from crossmodal.models.vae import VAEConfig, VAEPair, video_input
 from crossmodal.train.loop import TrainConfig, seed_everything
 from crossmodal.train.vae import train_vae_pair, vae_losses
@@ -35,6 +36,62 @@ def test_mask_finds_the_object_and_not_the_grain() -> None:
     assert float(mask.max()) == pytest.approx(1.0)
     assert float(mask[14:17, 4:20].min()) > 0.9
     assert float(mask[:10].max()) == 0.0  # the grain is below the frame's 90th percentile
+
+
+def _bar_mask(rows: slice, cols: slice) -> torch.Tensor:
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[0, 0, rows, cols] = 1.0
+    return mask
+
+
+def _peak_and_spread(pose: torch.Tensor) -> tuple[tuple[int, int], float, float]:
+    """Where the ellipse peaks, and its spread along the rows and along the columns."""
+    w = pose[0, 0]
+    grid = torch.arange(32.0)
+    peak = divmod(int(w.argmax()), 32)
+    r0, c0 = (w.sum(1) * grid).sum() / w.sum(), (w.sum(0) * grid).sum() / w.sum()
+    rows = float(((w.sum(1) * (grid - r0) ** 2).sum() / w.sum()).sqrt())
+    cols = float(((w.sum(0) * (grid - c0) ** 2).sum() / w.sum()).sqrt())
+    return peak, rows, cols
+
+
+def test_pose_map_is_one_ellipse_at_the_objects_place_and_axis_whatever_its_shape() -> None:
+    thin_flat = pose_map(_bar_mask(slice(10, 12), slice(4, 20)))  # centre (10.5, 11.5)
+    thick_flat = pose_map(_bar_mask(slice(8, 14), slice(4, 20)))  # same centre, 3x as wide
+    upright = pose_map(_bar_mask(slice(14, 30), slice(20, 22)))  # centre (21.5, 20.5)
+    # the centre lies between pixels: the nearest is half a pixel off along and across
+    half_off = math.exp(-0.5 * ((0.5 / 4) ** 2 + (0.5 / 1.5) ** 2))
+    assert float(thin_flat.max()) == pytest.approx(half_off, abs=1e-4)
+    assert torch.allclose(thin_flat, thick_flat, atol=1e-5)  # the shape is gone, the pose kept
+    (peak_r, peak_c), rows, cols = _peak_and_spread(thin_flat)
+    assert abs(peak_r - 10.5) <= 0.5 and abs(peak_c - 11.5) <= 0.5
+    assert cols > 2 * rows  # lying along the columns, as the bar does
+    (peak_r, peak_c), rows, cols = _peak_and_spread(upright)
+    assert abs(peak_r - 21.5) <= 0.5 and abs(peak_c - 20.5) <= 0.5
+    assert rows > 2 * cols
+    empty = pose_map(torch.zeros(1, 1, 32, 32))  # no object: the view's centre, not NaN
+    assert torch.isfinite(empty).all() and divmod(int(empty.argmax()), 32) in {(15, 15), (16, 16)}
+
+
+def test_pose_view_reads_no_shape_and_no_change() -> None:
+    thin, thick = _frames(slice(4, 20)), _frames(slice(4, 20))
+    thick[0, :, 13:18, 4:20, :3] = 20  # the same bar, wider (still under a tenth of the view)
+    x, y = video_input(thin)[0], video_input(thick)[0]
+    apart = {name: float((view.frame(x) - view.frame(y)).abs().max())
+             for name, view in WHERE_VIEWS.items()}
+    assert apart["mask"] > 0.9  # the mask shows the wider bar
+    assert apart["pose"] < 0.05  # the ellipse does not
+    seed_everything(0)
+    vae = VAEPair(VAEConfig(video_channels=8, audio_channels=32, video_streams=2,
+                            where_view="pose")).video.eval()
+    assert vae.where_encoder[0].in_channels == 1
+    with torch.no_grad():
+        x = video_input(thin)
+        target = vae.target(x)
+        assert float(vae.recon_loss(x, target)) == 0.0
+        z, _ = vae.encode(x)
+        assert float(vae.decode(z)[:, :, 3].abs().max()) == 0.0  # the change is not decoded
+    assert float(target[:, :, 3].abs().max()) == 0.0
 
 
 def test_what_dims_ignore_the_whole_frame_and_where_dims_ignore_the_strip() -> None:

@@ -6,15 +6,25 @@ is lost (docs/results.md, "Where held-out actions get lost"). Here a "where" enc
 an object mask and the frame change and writes the first half of the latent; a "what" encoder
 reads only the object strip, which looks the same wherever the object lies, and writes the
 second half. Each half is decoded alone, so neither can carry the other's content.
+
+What the where encoder reads is one of WHERE_VIEWS. The mask still has the object's shape, so
+an object seen only lying near the centre (an object-motion fold) reaches the frame's edges
+or turns past where any still clip lay with codes no training clip had, and its move is lost
+(a rotating phone is heard as "This is a phone"). The pose view draws the same ellipse for
+every object at the mask's centre and along its long axis, so a phone moving down is, to the
+where encoder, what a pen moving down was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.models.conv_stacks import conv_decoder, conv_encoder
 
 if TYPE_CHECKING:
@@ -22,8 +32,10 @@ if TYPE_CHECKING:
 
 MASS_QUANTILE = 0.9  # as in crossmodal.features.video: the pixels least like the table
 MASK_WEIGHT = 3.0  # the mask's reconstruction error counts as the three RGB channels it replaces
-WHERE_IN = (3,)  # the change channel of `video_input`; the mask is computed from channels 0-2
+CHANGE = 3  # the change channel of `video_input`; the mask is computed from channels 0-2
 WHAT_IN = (4, 5, 6)  # the object strip
+REACH = 0.3  # as in crossmodal.features.video: mask farther from the centre sets no axis
+POSE_SIGMA = (4.0, 1.5)  # the pose ellipse's spread along and across the axis, in pixels
 
 
 def object_mask(x: torch.Tensor) -> torch.Tensor:
@@ -36,28 +48,90 @@ def object_mask(x: torch.Tensor) -> torch.Tensor:
     return weight.view(len(x), 1, *x.shape[-2:])
 
 
+def _moments(weight: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Total, row and column centre of (N, S, S) weights; an empty view's centre is the
+    view's."""
+    total = weight.sum(dim=(1, 2))
+    safe = total.clamp(min=1e-6)
+    centre = (rows.new_tensor(rows.shape[0] - 1) / 2)
+    r0 = torch.where(total > 0, (weight * rows).sum(dim=(1, 2)) / safe, centre)
+    c0 = torch.where(total > 0, (weight * cols).sum(dim=(1, 2)) / safe, centre)
+    return safe, r0, c0
+
+
+def pose_map(mask: torch.Tensor) -> torch.Tensor:
+    """(N, 1, S, S) object mask -> (N, 1, S, S): one ellipse of fixed size at the mask's
+    centre, along its long axis (second moments within REACH of the centre, as the object
+    strip's axis), whatever the object. A round mask gives an arbitrary axis, and a still
+    clip's ellipse stays put however it points."""
+    size = mask.shape[-1]
+    grid = torch.arange(size, dtype=mask.dtype, device=mask.device)
+    rows, cols = grid[:, None].expand(size, size), grid[None, :].expand(size, size)
+    weight = mask[:, 0]
+    _, r0, c0 = _moments(weight, rows, cols)
+    dr, dc = rows - r0[:, None, None], cols - c0[:, None, None]
+    weight = weight * (dr.pow(2) + dc.pow(2) <= (REACH * size) ** 2)
+    total, r0, c0 = _moments(weight, rows, cols)
+    dr, dc = rows - r0[:, None, None], cols - c0[:, None, None]
+    m_rr, m_cc, m_rc = ((weight * m).sum(dim=(1, 2)) / total for m in (dr * dr, dc * dc, dr * dc))
+    angle = 0.5 * torch.atan2(2 * m_rc, m_cc - m_rr)  # from the column axis towards the rows
+    cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
+    along, across = dc * cos + dr * sin, dr * cos - dc * sin
+    ellipse = torch.exp(-0.5 * ((along / POSE_SIGMA[0]).pow(2) + (across / POSE_SIGMA[1]).pow(2)))
+    return ellipse[:, None]
+
+
+@dataclass(frozen=True)
+class WhereView:
+    """What the where encoder reads: the frame's stand-in (one channel, decoded into the
+    whole frame's three) and, if `change`, the frame change beside it."""
+
+    frame: Callable[[torch.Tensor], torch.Tensor]  # (N, 7, S, S) `video_input` -> (N, 1, S, S)
+    change: bool
+
+
+#: The where encoder's inputs by name (module docstring).
+WHERE_VIEWS: dict[str, WhereView] = {
+    "mask": WhereView(object_mask, change=True),
+    "pose": WhereView(lambda x: pose_map(object_mask(x)), change=False),
+}
+
+
+def check_where_view(name: str) -> None:
+    """One check for the model and for a run's settings, so both give the same one line."""
+    if name not in WHERE_VIEWS:
+        raise CrossmodalError(f"unknown where view {name!r}; "
+                              f"expected one of {', '.join(WHERE_VIEWS)}")
+
+
 class TwoStreamVideoVAE(nn.Module):
     """(B, T, 7, 32, 32) `video_input` -> latent (B, T, D): dims [0, D/2) where, [D/2, D) what.
 
-    It decodes to the layout of its input with the whole frame's RGB replaced by the mask (in
-    all three channels), which is what `target` gives and `recon_loss` compares against.
+    It decodes to the layout of its input with the whole frame's RGB replaced by the where
+    view's frame (in all three channels), which is what `target` gives and `recon_loss`
+    compares against; a view without the change leaves that channel out of both.
     """
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
         if cfg.video_size != 32 or cfg.latent_dim % 2:
             raise ValueError("the two-stream video VAE needs 32x32 views and an even latent")
+        check_where_view(cfg.where_view)
         self.cfg = cfg
+        self.view = WHERE_VIEWS[cfg.where_view]
         self.where_dims = cfg.latent_dim // 2
         half, width, size = self.where_dims, cfg.video_channels, cfg.video_size
-        self.where_encoder = conv_encoder(1 + len(WHERE_IN), width, size, half)
+        where_in = 1 + self.view.change
+        self.where_encoder = conv_encoder(where_in, width, size, half)
         self.what_encoder = conv_encoder(len(WHAT_IN), width, size, half)
-        self.where_decoder = conv_decoder(1 + len(WHERE_IN), width, size, half)
+        self.where_decoder = conv_decoder(where_in, width, size, half)
         self.what_decoder = conv_decoder(len(WHAT_IN), width, size, half)
 
-    @staticmethod
-    def _streams(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        where = torch.cat([object_mask(x), x[:, list(WHERE_IN)]], dim=1)
+    def _streams(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        where = self.view.frame(x)
+        if self.view.change:
+            where = torch.cat([where, x[:, CHANGE : CHANGE + 1]], dim=1)
         return where, x[:, list(WHAT_IN)]
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,18 +147,26 @@ class TwoStreamVideoVAE(nn.Module):
         b, t = z.shape[:2]
         flat, half = z.flatten(0, 1), self.where_dims
         where, what = self.where_decoder(flat[:, :half]), self.what_decoder(flat[:, half:])
-        out = torch.cat([where[:, :1].expand(-1, 3, -1, -1), where[:, 1:], what], dim=1)
+        change = where[:, 1:] if self.view.change else torch.zeros_like(where)
+        out = torch.cat([where[:, :1].expand(-1, 3, -1, -1), change, what], dim=1)
         return out.view(b, t, *out.shape[1:])
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
-        """What `decode` aims at: the input with the whole frame's RGB replaced by the mask."""
+        """What `decode` aims at: the input with the whole frame's RGB replaced by the view's
+        frame, and the change by zeros where the view leaves it out."""
         b, t = x.shape[:2]
         flat = x.flatten(0, 1)
-        out = torch.cat([object_mask(flat).expand(-1, 3, -1, -1), flat[:, 3:]], dim=1)
+        change = flat[:, CHANGE : CHANGE + 1]
+        if not self.view.change:
+            change = torch.zeros_like(change)
+        out = torch.cat([self.view.frame(flat).expand(-1, 3, -1, -1), change, flat[:, 4:]],
+                        dim=1)
         return out.view(b, t, *out.shape[1:])
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-        """Gaussian NLL, summed per step over the mask (once, x MASK_WEIGHT), change and strip."""
-        weights = torch.tensor([MASK_WEIGHT, 0, 0, 1, 1, 1, 1], dtype=x.dtype, device=x.device)
+        """Gaussian NLL, summed per step over the view's frame (once, x MASK_WEIGHT), the change
+        (if the view has it) and the strip."""
+        weights = torch.tensor([MASK_WEIGHT, 0, 0, float(self.view.change), 1, 1, 1],
+                               dtype=x.dtype, device=x.device)
         se = ((self.target(x) - x_hat).pow(2) * weights.view(1, 1, -1, 1, 1)).sum(dim=(2, 3, 4))
         return (se / (2 * self.cfg.video_sigma**2)).mean()

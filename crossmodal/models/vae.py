@@ -37,6 +37,9 @@ class VAEConfig:
     video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
     audio_sigma: float = 0.15  # ... of normalised log-mel values
     video_streams: int = 1  # 2: where and what apart (crossmodal.models.two_stream)
+    # what the two-stream VAE's where encoder reads (two_stream.WHERE_VIEWS); "mask" here
+    # because weights saved before views existed hold no view and all read the mask
+    where_view: str = "mask"
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
