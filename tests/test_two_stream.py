@@ -76,11 +76,11 @@ def test_pose_map_is_one_ellipse_at_the_objects_place_and_axis_whatever_its_shap
 def test_pose_view_reads_no_shape_and_no_change() -> None:
     thin, thick = _frames(slice(4, 20)), _frames(slice(4, 20))
     thick[0, :, 13:18, 4:20, :3] = 20  # the same bar, wider (still under a tenth of the view)
-    x, y = video_input(thin)[0], video_input(thick)[0]
+    x, y = video_input(thin), video_input(thick)
     apart = {name: float((view.frame(x) - view.frame(y)).abs().max())
              for name, view in WHERE_VIEWS.items()}
     assert apart["mask"] > 0.9  # the mask shows the wider bar
-    assert apart["pose"] < 0.05  # the ellipse does not
+    assert apart["pose"] < 0.05 and apart["turned_pose"] < 0.05  # the ellipse does not
     seed_everything(0)
     vae = VAEPair(VAEConfig(video_channels=8, audio_channels=32, video_streams=2,
                             where_view="pose")).video.eval()
@@ -92,6 +92,25 @@ def test_pose_view_reads_no_shape_and_no_change() -> None:
         z, _ = vae.encode(x)
         assert float(vae.decode(z)[:, :, 3].abs().max()) == 0.0  # the change is not decoded
     assert float(target[:, :, 3].abs().max()) == 0.0
+
+
+def test_turned_pose_measures_the_angle_from_the_clips_first_step() -> None:
+    upright = _frames(slice(4, 20))
+    upright[..., :3] = 140  # clear the flat bar, then stand one up in both steps
+    upright[0, :, 4:20, 14:17, :3] = 20
+    turning = upright.clone()
+    turning[0, 1, ..., :3] = 140
+    turning[0, 1, 14:17, 4:20, :3] = 20  # lying flat in its second step: a quarter turn
+    view = WHERE_VIEWS["turned_pose"].frame
+    still, turned = view(video_input(upright))[0, :, 0], view(video_input(turning))[0, :, 0]
+    for frame in (still[0], still[1], turned[0]):  # upright, seen from the first step: flat
+        peak, rows, cols = _peak_and_spread(frame[None, None])
+        assert cols > 2 * rows and peak in {(11, 15), (12, 15)}  # the bar's centre (11.5, 15)
+    (_, _), rows, cols = _peak_and_spread(turned[1][None, None])  # flat, seen so: upright
+    assert rows > 2 * cols
+    absolute = WHERE_VIEWS["pose"].frame(video_input(upright))[0, 0, 0]
+    (_, _), rows, cols = _peak_and_spread(absolute[None, None])
+    assert rows > 2 * cols  # the absolute pose shows the bar as it lies
 
 
 def test_what_dims_ignore_the_whole_frame_and_where_dims_ignore_the_strip() -> None:

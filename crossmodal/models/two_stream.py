@@ -17,6 +17,7 @@ where encoder, what a pen moving down was.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,11 +61,10 @@ def _moments(weight: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
     return safe, r0, c0
 
 
-def pose_map(mask: torch.Tensor) -> torch.Tensor:
-    """(N, 1, S, S) object mask -> (N, 1, S, S): one ellipse of fixed size at the mask's
-    centre, along its long axis (second moments within REACH of the centre, as the object
-    strip's axis), whatever the object. A round mask gives an arbitrary axis, and a still
-    clip's ellipse stays put however it points."""
+def object_pose(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(N, 1, S, S) object mask -> (row, column, angle), each (N,): the mask's centre and the
+    angle of its long axis in radians from the column axis towards the rows, in (-pi/2, pi/2]
+    (second moments within REACH of the centre, as the object strip's axis)."""
     size = mask.shape[-1]
     grid = torch.arange(size, dtype=mask.dtype, device=mask.device)
     rows, cols = grid[:, None].expand(size, size), grid[None, :].expand(size, size)
@@ -75,11 +75,42 @@ def pose_map(mask: torch.Tensor) -> torch.Tensor:
     total, r0, c0 = _moments(weight, rows, cols)
     dr, dc = rows - r0[:, None, None], cols - c0[:, None, None]
     m_rr, m_cc, m_rc = ((weight * m).sum(dim=(1, 2)) / total for m in (dr * dr, dc * dc, dr * dc))
-    angle = 0.5 * torch.atan2(2 * m_rc, m_cc - m_rr)  # from the column axis towards the rows
+    return r0, c0, 0.5 * torch.atan2(2 * m_rc, m_cc - m_rr)
+
+
+def ellipse(r0: torch.Tensor, c0: torch.Tensor, angle: torch.Tensor, size: int) -> torch.Tensor:
+    """(N,) centres and angles -> (N, 1, size, size): the pose ellipse, peak 1, POSE_SIGMA."""
+    grid = torch.arange(size, dtype=r0.dtype, device=r0.device)
+    dr = grid[None, :, None] - r0[:, None, None]
+    dc = grid[None, None, :] - c0[:, None, None]
     cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
     along, across = dc * cos + dr * sin, dr * cos - dc * sin
-    ellipse = torch.exp(-0.5 * ((along / POSE_SIGMA[0]).pow(2) + (across / POSE_SIGMA[1]).pow(2)))
-    return ellipse[:, None]
+    return torch.exp(-0.5 * ((along / POSE_SIGMA[0]).pow(2)
+                             + (across / POSE_SIGMA[1]).pow(2)))[:, None]
+
+
+def pose_map(mask: torch.Tensor) -> torch.Tensor:
+    """(N, 1, S, S) object mask -> (N, 1, S, S): one ellipse of fixed size at the mask's
+    centre, along its long axis, whatever the object."""
+    return ellipse(*object_pose(mask), mask.shape[-1])
+
+
+def _per_frame(fn: Callable[[torch.Tensor], torch.Tensor]
+               ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A view of single frames applied to every step of (B, T, 7, S, S) clips."""
+    def view(x: torch.Tensor) -> torch.Tensor:
+        return fn(x.flatten(0, 1)).view(*x.shape[:2], 1, *x.shape[-2:])
+    return view
+
+
+def _turned_pose(x: torch.Tensor) -> torch.Tensor:
+    """(B, T, 7, S, S) -> (B, T, 1, S, S): the pose ellipse with its angle measured from the
+    clip's first step. A still clip of any object then lies the same way (a phone's long axis
+    is across the others'), and a rotation starts from there, whichever object turns."""
+    r0, c0, angle = object_pose(object_mask(x.flatten(0, 1)))
+    angle = angle.view(x.shape[:2])
+    turned = torch.remainder(angle - angle[:, :1] + math.pi / 2, math.pi) - math.pi / 2
+    return ellipse(r0, c0, turned.flatten(), x.shape[-1]).view(*x.shape[:2], 1, *x.shape[-2:])
 
 
 @dataclass(frozen=True)
@@ -87,14 +118,15 @@ class WhereView:
     """What the where encoder reads: the frame's stand-in (one channel, decoded into the
     whole frame's three) and, if `change`, the frame change beside it."""
 
-    frame: Callable[[torch.Tensor], torch.Tensor]  # (N, 7, S, S) `video_input` -> (N, 1, S, S)
+    frame: Callable[[torch.Tensor], torch.Tensor]  # (B, T, 7, S, S) clips -> (B, T, 1, S, S)
     change: bool
 
 
 #: The where encoder's inputs by name (module docstring).
 WHERE_VIEWS: dict[str, WhereView] = {
-    "mask": WhereView(object_mask, change=True),
-    "pose": WhereView(lambda x: pose_map(object_mask(x)), change=False),
+    "mask": WhereView(_per_frame(object_mask), change=True),
+    "pose": WhereView(_per_frame(lambda x: pose_map(object_mask(x))), change=False),
+    "turned_pose": WhereView(_turned_pose, change=False),
 }
 
 
@@ -129,14 +161,15 @@ class TwoStreamVideoVAE(nn.Module):
         self.what_decoder = conv_decoder(len(WHAT_IN), width, size, half)
 
     def _streams(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, 7, S, S) -> the where and what encoders' inputs, one frame per row."""
         where = self.view.frame(x)
         if self.view.change:
-            where = torch.cat([where, x[:, CHANGE : CHANGE + 1]], dim=1)
-        return where, x[:, list(WHAT_IN)]
+            where = torch.cat([where, x[:, :, CHANGE : CHANGE + 1]], dim=2)
+        return where.flatten(0, 1), x[:, :, list(WHAT_IN)].flatten(0, 1)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t = x.shape[:2]
-        where, what = self._streams(x.flatten(0, 1))
+        where, what = self._streams(x)
         mu_where, logvar_where = self.where_encoder(where).chunk(2, dim=-1)
         mu_what, logvar_what = self.what_encoder(what).chunk(2, dim=-1)
         mu = torch.cat([mu_where, mu_what], dim=-1).view(b, t, -1)
@@ -154,14 +187,11 @@ class TwoStreamVideoVAE(nn.Module):
     def target(self, x: torch.Tensor) -> torch.Tensor:
         """What `decode` aims at: the input with the whole frame's RGB replaced by the view's
         frame, and the change by zeros where the view leaves it out."""
-        b, t = x.shape[:2]
-        flat = x.flatten(0, 1)
-        change = flat[:, CHANGE : CHANGE + 1]
+        change = x[:, :, CHANGE : CHANGE + 1]
         if not self.view.change:
             change = torch.zeros_like(change)
-        out = torch.cat([self.view.frame(flat).expand(-1, 3, -1, -1), change, flat[:, 4:]],
-                        dim=1)
-        return out.view(b, t, *out.shape[1:])
+        return torch.cat([self.view.frame(x).expand(-1, -1, 3, -1, -1), change, x[:, :, 4:]],
+                         dim=2)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian NLL, summed per step over the view's frame (once, x MASK_WEIGHT), the change
