@@ -176,18 +176,19 @@ def test_a_run_resumes_only_with_the_settings_it_was_made_with(tiny_run: Path,
     check_resumable(tiny_run, replace(made, translator_members=made.translator_members + 1,
                                       translator_average="latent", data=str(tmp_path)))
     check_resumable(tmp_path, replace(made, vae_steps=1))  # a new folder: nothing to mix
-    longer = replace(made, vae_steps=made.vae_steps * 2, where_view="pose")
+    longer = replace(made, vae_steps=made.vae_steps * 2, where_view="mask")
     with pytest.raises(CrossmodalError) as caught:
         check_resumable(tiny_run, longer)
     message = str(caught.value)
     assert f"vae_steps {made.vae_steps} -> {made.vae_steps * 2}" in message
-    assert "where_view 'mask' -> 'pose'" in message and "new --out folder" in message
+    assert f"where_view {made.where_view!r} -> 'mask'" in message and "new --out folder" in message
     assert "translator_steps" not in message
 
 
 def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_not(
         tiny_run: Path, tmp_path: Path) -> None:
     assert RunSettings.load(tiny_run).video_streams == 2
+    assert load_vae(tiny_run / "vae").cfg.where_view == "turned_pose"
     assert load_vae(tiny_run / "vae").video.where_dims == 8
     assert load_slot(tiny_run / "translator").cfg.where_dims == 8
     assert load_slot(tiny_run / "translator").cfg.reader == "phase"

@@ -11,8 +11,11 @@ What the where encoder reads is one of WHERE_VIEWS. The mask still has the objec
 an object seen only lying near the centre (an object-motion fold) reaches the frame's edges
 or turns past where any still clip lay with codes no training clip had, and its move is lost
 (a rotating phone is heard as "This is a phone"). The pose view draws the same ellipse for
-every object at the mask's centre and along its long axis, so a phone moving down is, to the
-where encoder, what a pen moving down was.
+every object at the mask's centre and along its long axis, so a fork moving left is, to the
+where encoder, what a pen moving left was. A phone's long axis lies across the others', so
+its ellipse still says which object it is; the turned pose measures the angle from the
+clip's first step, and every still clip's ellipse lies the same way (docs/results.md,
+"The where view").
 """
 
 from __future__ import annotations
