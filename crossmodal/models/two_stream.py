@@ -109,7 +109,9 @@ def _per_frame(fn: Callable[[torch.Tensor], torch.Tensor]
 def _turned_pose(x: torch.Tensor) -> torch.Tensor:
     """(B, T, 7, S, S) -> (B, T, 1, S, S): the pose ellipse with its angle measured from the
     clip's first step. A still clip of any object then lies the same way (a phone's long axis
-    is across the others'), and a rotation starts from there, whichever object turns."""
+    is across the others'), and a rotation starts from there, whichever object turns. The
+    clip's first step must be in `x`: the VAE's training keeps it in every sampled batch
+    (crossmodal.train.vae), as the alignment head needs it too."""
     r0, c0, angle = object_pose(object_mask(x.flatten(0, 1)))
     angle = angle.view(x.shape[:2])
     turned = torch.remainder(angle - angle[:, :1] + math.pi / 2, math.pi) - math.pi / 2
@@ -193,8 +195,8 @@ class TwoStreamVideoVAE(nn.Module):
         change = x[:, :, CHANGE : CHANGE + 1]
         if not self.view.change:
             change = torch.zeros_like(change)
-        return torch.cat([self.view.frame(x).expand(-1, -1, 3, -1, -1), change, x[:, :, 4:]],
-                         dim=2)
+        return torch.cat([self.view.frame(x).expand(-1, -1, 3, -1, -1), change,
+                          x[:, :, list(WHAT_IN)]], dim=2)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian NLL, summed per step over the view's frame (once, x MASK_WEIGHT), the change
