@@ -84,8 +84,9 @@ VideoStreams = Annotated[int | None, typer.Option(
          f"(default: {defaults.VIDEO_STREAMS}).")]
 WhereView = Annotated[str | None, typer.Option(
     help="What the two-stream video VAE's where encoder reads: mask (the object's mask and "
-         "the frame change) or pose (one ellipse at the object's place and axis, the same for "
-         f"every object) (default: {defaults.WHERE_VIEW}).")]
+         "the frame change), pose (one ellipse at the object's place and axis, the same for "
+         "every object) or turned_pose (that ellipse, its angle from the clip's first step) "
+         f"(default: {defaults.WHERE_VIEW}).")]
 TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "
          f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]

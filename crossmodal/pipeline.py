@@ -82,7 +82,7 @@ class RunSettings:
     translator_hidden: int = TranslatorConfig.hidden
     # 2: a where/what video VAE, whose halves our translator reads apart (models.two_stream)
     video_streams: int = VIDEO_STREAMS
-    # what the two-stream VAE's where encoder reads: the object mask or its pose (two_stream)
+    # what the two-stream VAE's where encoder reads: the object mask or a pose (two_stream)
     where_view: str = WHERE_VIEW
     # our translator and the ablation: the mean of this many members (seeds seed, seed + 1, ...)
     translator_members: int = TRANSLATOR_MEMBERS

@@ -21,8 +21,9 @@ VIDEO_STREAMS = 2
 #: mask carried the object's shape into the motion code, and objects seen only still lost their
 #: word or their move there. At 2,000 VAE steps on one machine the turned pose (one ellipse,
 #: its angle from the clip's first step) took the fork fold from 0.315 to 0.932 and the phone
-#: fold's first member from 0.432 to 0.765 (rotating phones from 0.00 to 0.99); grounding
-#: 0.973 against 0.976 (docs/results.md, "The where view").
+#: fold from 0.370 to 0.892 (rotating phones from 0.00 to 0.99); the pen fold gave 0.432, and
+#: grounding 0.973 against 0.976. The spoon and knife folds, the pairs and 4,000 VAE steps
+#: are not measured with it yet (docs/results.md, "The where view").
 WHERE_VIEW = "turned_pose"
 #: Our translator and the ablation are each the mean of this many members, trained alike
 #: from seeds seed, seed + 1, ...: on held-out combinations one member's errors are its own,
