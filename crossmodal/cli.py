@@ -191,9 +191,10 @@ def train(
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
     from crossmodal.experiment import prepare
-    from crossmodal.pipeline import fit_run
+    from crossmodal.pipeline import check_resumable, fit_run
 
     settings = _settings(data, holdout, locals())
+    check_resumable(out, settings)  # before the features load
     prepared = prepare(data, settings.holdout, seed)
     fit_run(prepared, out, settings)
     results = evaluate_run(out, prepared=prepared)

@@ -4,7 +4,7 @@ terms, the report and `translate` work on real files, and mistakes fail in one l
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -261,3 +261,21 @@ def test_translate_and_evaluate_fail_in_one_line(tiny_run: Path, tmp_path: Path)
     ]
     for args, message in cases:
         assert_one_line_error(run_cli(*args), message)
+
+
+def test_reproduce_refuses_a_changed_protocol_folder_before_any_work(tmp_path: Path) -> None:
+    """The second protocol's folder was made with fewer VAE steps: the refusal comes first,
+    before the (missing) dataset is read or the first protocol's folder is made."""
+    from crossmodal.data.splits import DEFAULT_PAIRS, parse_holdout
+    from crossmodal.eval.protocols import run_protocols
+    from crossmodal.io import write_json
+
+    out = tmp_path / "out"
+    settings = RunSettings(data=str(tmp_path / "no-such-dataset"))
+    made = replace(settings, holdout=parse_holdout(DEFAULT_PAIRS).spec, vae_steps=7,
+                   recognizer=str(out / "recognizer"))
+    (out / "pairs").mkdir(parents=True)
+    write_json(out / "pairs" / "run.json", asdict(made))
+    with pytest.raises(CrossmodalError, match=rf"vae_steps 7 -> {settings.vae_steps}"):
+        run_protocols(settings, out, ("grounding", "pairs"), progress=False)
+    assert not (out / "grounding").exists()

@@ -24,7 +24,7 @@ from crossmodal.eval.evaluate import evaluate_run  # noqa: E402
 from crossmodal.eval.report import LABELS, write_report  # noqa: E402
 from crossmodal.experiment import prepare  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
-from crossmodal.pipeline import RunSettings, fit_run  # noqa: E402
+from crossmodal.pipeline import RunSettings, check_resumable, fit_run  # noqa: E402
 
 PROTOCOLS: dict[str, str] = {
     "grounding": "none",
@@ -46,10 +46,13 @@ def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...]
     out = Path(out)
     rows: list[dict] = []
     shared = replace(settings, recognizer=settings.recognizer or str(out / "recognizer"))
-    for name in names:
+    planned = {name: replace(shared, holdout=parse_holdout(PROTOCOLS[name]).spec)
+               for name in names}
+    for name, run_settings in planned.items():  # before hours of work, not between protocols
+        check_resumable(out / name, run_settings)
+    for name, run_settings in planned.items():
         start = time.perf_counter()
         print(f"[{name}] holdout {PROTOCOLS[name]}", flush=True)
-        run_settings = replace(shared, holdout=parse_holdout(PROTOCOLS[name]).spec)
         prepared = prepare(settings.data, run_settings.holdout, settings.seed, progress=progress)
         fit_run(prepared, out / name, run_settings, progress=progress)
         results = evaluate_run(out / name, progress=progress, prepared=prepared)
