@@ -37,7 +37,7 @@ sweep: runs/bench/manifest.csv
 		--align-weight 10
 
 reproduce: runs/bench/manifest.csv
-	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 4000 \
+	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 2000 \
 		--translator-steps 2000 --baseline-steps 400
 
 clean:
