@@ -338,6 +338,28 @@ def reading_command(
                f"{result['members']} members, {result['steps']} steps)")
 
 
+@app.command("members")
+def members_command(
+    run: DiagnosedRun,
+    members: Annotated[int | None, typer.Option(
+        min=1, help="How many members to score; more than the run's where more were trained "
+                    "beside it. Default: the run's own.")] = None,
+) -> None:
+    """Diagnosis: per split, each translator member's utterance_acc alone, and each way of
+    combining them over the first k members. Writes RUN/members.json."""
+    from crossmodal.eval.members import MEMBERS_FILE, member_accuracy
+
+    result = member_accuracy(run, members)
+    for split, row in result["splits"].items():
+        typer.echo(f"{split} ({row['items']} items), each member: "
+                   + ", ".join(f"{a:.3f}" for a in row["member"]))
+        for name, accs in row["first_k"].items():
+            typer.echo(f"  {name} average of the first 1..{result['members']}: "
+                       + ", ".join(f"{a:.3f}" for a in accs))
+    typer.echo(f"wrote {run / MEMBERS_FILE} (the run combines its members by "
+               f"{result['average']!r})")
+
+
 @app.command("decoder-paths")
 def decoder_paths_command(
     run: DiagnosedRun,

@@ -1,5 +1,5 @@
 """The diagnostics (the code probe, the splice bound, the mean voice, the reading, the decoder's
-paths): known answers on made-up data, and a real run read back."""
+paths, the members): known answers on made-up data, and a real run read back."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from crossmodal.errors import CrossmodalError
 from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
 from crossmodal.eval.decoder_paths import objects_heard, path_latents, paths_file
 from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
+from crossmodal.eval.members import MEMBERS_FILE
 from crossmodal.eval.reading import READING_FILE, onset_spread
 from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.experiment import prepare
@@ -210,3 +211,22 @@ def test_decoder_paths_on_a_run_match_its_evaluation(tiny_run: Path) -> None:
     assert "wrote" in done.stdout.splitlines()[-1]
     assert_one_line_error(run_cli("decoder-paths", str(tiny_run), "--split", "dev",
                                   timeout=120), "no 'dev' clips")
+
+
+def test_members_scores_each_member_and_a_combination_of_one_is_that_member(
+        tiny_run: Path) -> None:
+    done = run_cli("members", str(tiny_run))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / MEMBERS_FILE).read_text())
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert result["members"] == RunSettings.load(tiny_run).translator_members == 2
+    assert set(result["splits"]) == {"test", "holdout"}
+    for split, row in result["splits"].items():
+        assert len(row["member"]) == 2 and all(0 <= a <= 1 for a in row["member"])
+        for accs in row["first_k"].values():
+            assert len(accs) == 2 and accs[0] == row["member"][0]
+        # all of the run's members, combined as the run does, is what evaluate scored
+        combined = row["first_k"][result["average"]][-1]
+        assert combined == approx(metrics["splits"][split]["utterance_acc"], abs=1e-4)
+    assert_one_line_error(run_cli("members", str(tiny_run), "--members", "3", timeout=120),
+                          "no trained translator member in translator_3")

@@ -1,0 +1,82 @@
+"""How much of our translator's figure is each member's, and what more members would give.
+
+For diagnosis. Our translator is the combination of several members trained alike from
+different seeds (run_defaults.TRANSLATOR_MEMBERS). On held-out objects one member's
+`utterance_acc` swings with its seed far more than on unseen voices (one knife fold: 0.10,
+0.56 and 0.78), so a fold's figure is one draw from a wide spread. Per evaluation split this
+scores every member alone, and the combination of the first k members for every k and every
+way of combining them (models.translators.AVERAGES), each heard by the run's recogniser
+exactly as `evaluate` scores the run. `members` may exceed the run's own count where more
+members were trained beside it (they live in translator_4/, translator_5/, ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs
+from crossmodal.eval.recognizer import Recognizer
+from crossmodal.experiment import Prepared
+from crossmodal.io import write_json
+from crossmodal.models.seq2seq import SlotTranslator
+from crossmodal.models.translators import AVERAGES, BATCH, load_members, load_vae, member_dir
+from crossmodal.models.vae import VAEPair, video_input
+from crossmodal.pipeline import run_data
+from crossmodal.train.loop import WEIGHTS_FILE
+
+MEMBERS_FILE = "members.json"
+
+
+@torch.no_grad()
+def verdicts(vae: VAEPair, members: list[SlotTranslator], recognizer: Recognizer, frames: np.ndarray
+             ) -> dict[str, np.ndarray]:
+    """What the recogniser hears, per item of `frames`: from each member alone ("member i")
+    and from the first k members combined by each average ("<average> k")."""
+    heard: dict[str, list[np.ndarray]] = {}
+    for i in range(0, len(frames), BATCH):
+        mu, _ = vae.video.encode(video_input(torch.from_numpy(frames[i : i + BATCH])))
+        latents = [m(mu) for m in members]
+        outputs = {f"member {j + 1}": vae.audio.decode(z) for j, z in enumerate(latents)}
+        for name, average in AVERAGES.items():
+            for k in range(1, len(members) + 1):
+                outputs[f"{name} {k}"] = average(vae.audio.decode, latents[:k])
+        for key, logmel in outputs.items():
+            heard.setdefault(key, []).append(recognizer.predict(logmel.numpy()))
+    return {k: np.concatenate(v) for k, v in heard.items()}
+
+
+def member_accuracy(run: str | Path, members: int | None = None,
+                    prepared: Prepared | None = None) -> dict:
+    """Per split, each member's utterance_acc and each average's over the first k members."""
+    run = Path(run)
+    settings, prepared = run_data(run, prepared)
+    count = members or settings.translator_members
+    folders = [member_dir(run / "translator", j) for j in range(count)]
+    missing = [f.name for f in folders if not (f / WEIGHTS_FILE).is_file()]
+    if missing:
+        raise CrossmodalError(f"{run} has no trained translator member in {', '.join(missing)}; "
+                              f"train them with `reproduce --translator-members {count}`")
+    vae = load_vae(run / "vae")
+    models = load_members(run / "translator", count)
+    recognizer = Recognizer.load(settings.recognizer_dir(run))
+    splits = {}
+    for split in EVAL_SPLITS:
+        if not prepared.splits.get(split):
+            continue
+        frames, _, truth = split_inputs(prepared, split)
+        heard = verdicts(vae, models, recognizer, frames)
+        acc = {key: round(float(np.mean(h == truth)), 4) for key, h in heard.items()}
+        splits[split] = {
+            "items": int(len(truth)),
+            "member": [acc[f"member {j + 1}"] for j in range(count)],
+            "first_k": {name: [acc[f"{name} {k}"] for k in range(1, count + 1)]
+                        for name in AVERAGES},
+        }
+    result = {"run": str(run), "members": count, "average": settings.translator_average,
+              "splits": splits}
+    write_json(run / MEMBERS_FILE, result)
+    return result
