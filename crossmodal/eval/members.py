@@ -59,7 +59,8 @@ def member_accuracy(run: str | Path, members: int | None = None,
     missing = [f.name for f in folders if not (f / WEIGHTS_FILE).is_file()]
     if missing:
         raise CrossmodalError(f"{run} has no trained translator member in {', '.join(missing)}; "
-                              f"train them with `reproduce --translator-members {count}`")
+                              "rerun the run's train or reproduce command with "
+                              f"--translator-members {count}")
     vae = load_vae(run / "vae")
     models = load_members(run / "translator", count)
     recognizer = Recognizer.load(settings.recognizer_dir(run))
