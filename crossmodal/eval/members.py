@@ -31,20 +31,30 @@ from crossmodal.train.loop import WEIGHTS_FILE
 MEMBERS_FILE = "members.json"
 
 
+def _outputs(vae: VAEPair, latents: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Each member's log-mel ("member i") and the first k members' by each average
+    ("<average> k"), decoding each member's latents once however many outputs use them."""
+    own = {id(z): vae.audio.decode(z) for z in latents}
+
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        # `latents` stays alive, so a mean's new tensor cannot reuse a member's id
+        return own[id(z)] if id(z) in own else vae.audio.decode(z)
+
+    outputs = {f"member {j + 1}": own[id(z)] for j, z in enumerate(latents)}
+    for name, average in AVERAGES.items():
+        for k in range(1, len(latents) + 1):
+            outputs[f"{name} {k}"] = average(decode, latents[:k])
+    return outputs
+
+
 @torch.no_grad()
 def verdicts(vae: VAEPair, members: list[SlotTranslator], recognizer: Recognizer, frames: np.ndarray
              ) -> dict[str, np.ndarray]:
-    """What the recogniser hears, per item of `frames`: from each member alone ("member i")
-    and from the first k members combined by each average ("<average> k")."""
+    """What the recogniser hears, per item of `frames`, from every output of `_outputs`."""
     heard: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(frames), BATCH):
         mu, _ = vae.video.encode(video_input(torch.from_numpy(frames[i : i + BATCH])))
-        latents = [m(mu) for m in members]
-        outputs = {f"member {j + 1}": vae.audio.decode(z) for j, z in enumerate(latents)}
-        for name, average in AVERAGES.items():
-            for k in range(1, len(members) + 1):
-                outputs[f"{name} {k}"] = average(vae.audio.decode, latents[:k])
-        for key, logmel in outputs.items():
+        for key, logmel in _outputs(vae, [m(mu) for m in members]).items():
             heard.setdefault(key, []).append(recognizer.predict(logmel.numpy()))
     return {k: np.concatenate(v) for k, v in heard.items()}
 
