@@ -85,7 +85,8 @@ VideoStreams = Annotated[int | None, typer.Option(
 WhereView = Annotated[str | None, typer.Option(
     help="What the two-stream video VAE's where encoder reads: mask (the object's mask and "
          "the frame change), pose (one ellipse at the object's place and axis, the same for "
-         "every object) or turned_pose (that ellipse, its angle from the clip's first step) "
+         "every object), turned_pose (that ellipse, its angle from the clip's first step) or "
+         "turned_motion (the turned pose and its change since the first step) "
          f"(default: {defaults.WHERE_VIEW}).")]
 TranslatorMembers = Annotated[int | None, typer.Option(
     help="Members of our translator and of the ablation, each the mean of its members' "

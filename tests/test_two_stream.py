@@ -77,10 +77,10 @@ def test_pose_view_reads_no_shape_and_no_change() -> None:
     thin, thick = _frames(slice(4, 20)), _frames(slice(4, 20))
     thick[0, :, 13:18, 4:20, :3] = 20  # the same bar, wider (still under a tenth of the view)
     x, y = video_input(thin), video_input(thick)
-    apart = {name: float((view.frame(x) - view.frame(y)).abs().max())
+    apart = {name: float((view.read(x)[:, :, :1] - view.read(y)[:, :, :1]).abs().max())
              for name, view in WHERE_VIEWS.items()}
     assert apart["mask"] > 0.9  # the mask shows the wider bar
-    assert apart["pose"] < 0.05 and apart["turned_pose"] < 0.05  # the ellipse does not
+    assert all(apart[name] < 0.05 for name in ("pose", "turned_pose", "turned_motion"))
     seed_everything(0)
     vae = VAEPair(VAEConfig(video_channels=8, audio_channels=32, video_streams=2,
                             where_view="pose")).video.eval()
@@ -101,16 +101,48 @@ def test_turned_pose_measures_the_angle_from_the_clips_first_step() -> None:
     turning = upright.clone()
     turning[0, 1, ..., :3] = 140
     turning[0, 1, 14:17, 4:20, :3] = 20  # lying flat in its second step: a quarter turn
-    view = WHERE_VIEWS["turned_pose"].frame
+    view = WHERE_VIEWS["turned_pose"].read
     still, turned = view(video_input(upright))[0, :, 0], view(video_input(turning))[0, :, 0]
     for frame in (still[0], still[1], turned[0]):  # upright, seen from the first step: flat
         peak, rows, cols = _peak_and_spread(frame[None, None])
         assert cols > 2 * rows and peak in {(11, 15), (12, 15)}  # the bar's centre (11.5, 15)
     (_, _), rows, cols = _peak_and_spread(turned[1][None, None])  # flat, seen so: upright
     assert rows > 2 * cols
-    absolute = WHERE_VIEWS["pose"].frame(video_input(upright))[0, 0, 0]
+    absolute = WHERE_VIEWS["pose"].read(video_input(upright))[0, 0, 0]
     (_, _), rows, cols = _peak_and_spread(absolute[None, None])
     assert rows > 2 * cols  # the absolute pose shows the bar as it lies
+
+
+def test_turned_motion_shows_the_move_since_the_first_step_and_not_the_shape() -> None:
+    still = _frames(slice(4, 20))
+    moved = still.clone()
+    moved[0, 1, ..., :3] = 140
+    moved[0, 1, 14:17, 14:30, :3] = 20  # the bar 10 pixels to the right in its second step
+    wider = moved.clone()
+    wider[0, 0, 13:18, 4:20, :3] = 20  # the same moves of a bar 5 rows wide, not 3
+    wider[0, 1, 13:18, 14:30, :3] = 20
+    view = WHERE_VIEWS["turned_motion"]
+    assert view.motion
+    motion = view.read(video_input(still))[0, :, 1]
+    assert torch.allclose(motion, torch.full_like(motion, 0.5))  # nothing moved: no change
+    motion = view.read(video_input(moved))[0, :, 1]
+    assert torch.allclose(motion[0], torch.full_like(motion[0], 0.5))  # the first step
+    (r_gain, c_gain) = divmod(int(motion[1].argmax()), 32)  # where it is now: brighter
+    (r_loss, c_loss) = divmod(int(motion[1].argmin()), 32)  # where it began: darker
+    assert r_gain == r_loss == 15  # the bar's centres: (15, 21.5) now, (15, 11.5) at first
+    assert abs(c_gain - 21.5) == 0.5 and abs(c_loss - 11.5) == 0.5
+    assert float(motion[1].max()) > 0.9 and float(motion[1].min()) < 0.1
+    shape_free = view.read(video_input(wider))[0, :, 1]
+    assert float((shape_free - motion).abs().max()) < 0.05  # a wider bar moves the same way
+    seed_everything(0)
+    vae = VAEPair(VAEConfig(video_channels=8, audio_channels=32, video_streams=2,
+                            where_view="turned_motion")).video.eval()
+    assert vae.where_encoder[0].in_channels == 2
+    with torch.no_grad():
+        x = video_input(moved)
+        target = vae.target(x)
+        assert torch.equal(target[:, :, 3], view.read(x)[:, :, 1])  # decoded in the change's place
+        assert float(vae.recon_loss(x, target)) == 0.0
 
 
 def test_what_dims_ignore_the_whole_frame_and_where_dims_ignore_the_strip() -> None:

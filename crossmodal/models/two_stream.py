@@ -15,7 +15,9 @@ every object at the mask's centre and along its long axis, so a fork moving left
 where encoder, what a pen moving left was. A phone's long axis lies across the others', so
 its ellipse still says which object it is; the turned pose measures the angle from the
 clip's first step, and every still clip's ellipse lies the same way (docs/results.md,
-"The where view").
+"The where view"). The turned motion adds, beside the turned pose, that ellipse's change
+since the first step: the mask's frame change told the action apart, but it drew the
+object's outline (docs/results.md, "The turned pose and its motion").
 """
 
 from __future__ import annotations
@@ -106,32 +108,54 @@ def _per_frame(fn: Callable[[torch.Tensor], torch.Tensor]
     return view
 
 
+def _turned_ellipses(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T, 7, S, S) -> the pose ellipse with its angle measured from the clip's first step,
+    and the first step's own ellipse at every step, each (B, T, 1, S, S)."""
+    r0, c0, angle = (v.view(x.shape[:2]) for v in object_pose(object_mask(x.flatten(0, 1))))
+    turned = torch.remainder(angle - angle[:, :1] + math.pi / 2, math.pi) - math.pi / 2
+    start = [v[:, :1].expand_as(v) for v in (r0, c0, torch.zeros_like(turned))]
+    shape = (*x.shape[:2], 1, *x.shape[-2:])
+    return tuple(ellipse(*(v.flatten() for v in pose), x.shape[-1]).view(shape)
+                 for pose in ((r0, c0, turned), start))
+
+
 def _turned_pose(x: torch.Tensor) -> torch.Tensor:
     """(B, T, 7, S, S) -> (B, T, 1, S, S): the pose ellipse with its angle measured from the
     clip's first step. A still clip of any object then lies the same way (a phone's long axis
     is across the others'), and a rotation starts from there, whichever object turns. The
     clip's first step must be in `x`: the VAE's training keeps it in every sampled batch
     (crossmodal.train.vae), as the alignment head needs it too."""
-    r0, c0, angle = object_pose(object_mask(x.flatten(0, 1)))
-    angle = angle.view(x.shape[:2])
-    turned = torch.remainder(angle - angle[:, :1] + math.pi / 2, math.pi) - math.pi / 2
-    return ellipse(r0, c0, turned.flatten(), x.shape[-1]).view(*x.shape[:2], 1, *x.shape[-2:])
+    return _turned_ellipses(x)[0]
+
+
+def _turned_motion(x: torch.Tensor) -> torch.Tensor:
+    """(B, T, 7, S, S) -> (B, T, 2, S, S): the turned pose, and beside it that ellipse minus
+    the first step's, mapped into [0, 1] as the grey change is. Each step then shows how far
+    the object has moved and turned since the clip began with no trace of its shape: the
+    frame change did this for the mask, but a changed outline is the object's shape again."""
+    now, start = _turned_ellipses(x)
+    return torch.cat([now, (now - start).mul(0.5).add(0.5)], dim=2)
+
+
+def _mask_and_change(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([_per_frame(object_mask)(x), x[:, :, CHANGE : CHANGE + 1]], dim=2)
 
 
 @dataclass(frozen=True)
 class WhereView:
-    """What the where encoder reads: the frame's stand-in (one channel, decoded into the
-    whole frame's three) and, if `change`, the frame change beside it."""
+    """What the where encoder reads: the frame's stand-in (channel 0, decoded into the whole
+    frame's three) and, if `motion`, a channel of motion beside it (channel 1)."""
 
-    frame: Callable[[torch.Tensor], torch.Tensor]  # (B, T, 7, S, S) clips -> (B, T, 1, S, S)
-    change: bool
+    read: Callable[[torch.Tensor], torch.Tensor]  # (B, T, 7, S, S) -> (B, T, 1 + motion, S, S)
+    motion: bool = False
 
 
 #: The where encoder's inputs by name (module docstring).
 WHERE_VIEWS: dict[str, WhereView] = {
-    "mask": WhereView(_per_frame(object_mask), change=True),
-    "pose": WhereView(_per_frame(lambda x: pose_map(object_mask(x))), change=False),
-    "turned_pose": WhereView(_turned_pose, change=False),
+    "mask": WhereView(_mask_and_change, motion=True),
+    "pose": WhereView(_per_frame(lambda x: pose_map(object_mask(x)))),
+    "turned_pose": WhereView(_turned_pose),
+    "turned_motion": WhereView(_turned_motion, motion=True),
 }
 
 
@@ -159,7 +183,7 @@ class TwoStreamVideoVAE(nn.Module):
         self.view = WHERE_VIEWS[cfg.where_view]
         self.where_dims = cfg.latent_dim // 2
         half, width, size = self.where_dims, cfg.video_channels, cfg.video_size
-        where_in = 1 + self.view.change
+        where_in = 1 + self.view.motion
         self.where_encoder = conv_encoder(where_in, width, size, half)
         self.what_encoder = conv_encoder(len(WHAT_IN), width, size, half)
         self.where_decoder = conv_decoder(where_in, width, size, half)
@@ -167,10 +191,7 @@ class TwoStreamVideoVAE(nn.Module):
 
     def _streams(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, 7, S, S) -> the where and what encoders' inputs, one frame per row."""
-        where = self.view.frame(x)
-        if self.view.change:
-            where = torch.cat([where, x[:, :, CHANGE : CHANGE + 1]], dim=2)
-        return where.flatten(0, 1), x[:, :, list(WHAT_IN)].flatten(0, 1)
+        return self.view.read(x).flatten(0, 1), x[:, :, list(WHAT_IN)].flatten(0, 1)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t = x.shape[:2]
@@ -185,23 +206,22 @@ class TwoStreamVideoVAE(nn.Module):
         b, t = z.shape[:2]
         flat, half = z.flatten(0, 1), self.where_dims
         where, what = self.where_decoder(flat[:, :half]), self.what_decoder(flat[:, half:])
-        change = where[:, 1:] if self.view.change else torch.zeros_like(where)
+        change = where[:, 1:] if self.view.motion else torch.zeros_like(where)
         out = torch.cat([where[:, :1].expand(-1, 3, -1, -1), change, what], dim=1)
         return out.view(b, t, *out.shape[1:])
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
         """What `decode` aims at: the input with the whole frame's RGB replaced by the view's
         frame, and the change by zeros where the view leaves it out."""
-        change = x[:, :, CHANGE : CHANGE + 1]
-        if not self.view.change:
-            change = torch.zeros_like(change)
-        return torch.cat([self.view.frame(x).expand(-1, -1, 3, -1, -1), change,
+        where = self.view.read(x)
+        change = where[:, :, 1:] if self.view.motion else torch.zeros_like(where)
+        return torch.cat([where[:, :, :1].expand(-1, -1, 3, -1, -1), change,
                           x[:, :, list(WHAT_IN)]], dim=2)
 
     def recon_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         """Gaussian NLL, summed per step over the view's frame (once, x MASK_WEIGHT), the change
         (if the view has it) and the strip."""
-        weights = torch.tensor([MASK_WEIGHT, 0, 0, float(self.view.change), 1, 1, 1],
+        weights = torch.tensor([MASK_WEIGHT, 0, 0, float(self.view.motion), 1, 1, 1],
                                dtype=x.dtype, device=x.device)
         se = ((self.target(x) - x_hat).pow(2) * weights.view(1, 1, -1, 1, 1)).sum(dim=(2, 3, 4))
         return (se / (2 * self.cfg.video_sigma**2)).mean()
