@@ -108,15 +108,19 @@ def _per_frame(fn: Callable[[torch.Tensor], torch.Tensor]
     return view
 
 
-def _turned_ellipses(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, T, 7, S, S) -> the pose ellipse with its angle measured from the clip's first step,
-    and the first step's own ellipse at every step, each (B, T, 1, S, S)."""
+def _turned_poses(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B, T, 7, S, S) -> each step's centre row and column and its angle measured from the
+    clip's first step, each (B, T)."""
     r0, c0, angle = (v.view(x.shape[:2]) for v in object_pose(object_mask(x.flatten(0, 1))))
     turned = torch.remainder(angle - angle[:, :1] + math.pi / 2, math.pi) - math.pi / 2
-    start = [v[:, :1].expand_as(v) for v in (r0, c0, torch.zeros_like(turned))]
-    shape = (*x.shape[:2], 1, *x.shape[-2:])
-    return tuple(ellipse(*(v.flatten() for v in pose), x.shape[-1]).view(shape)
-                 for pose in ((r0, c0, turned), start))
+    return r0, c0, turned
+
+
+def _drawn(x: torch.Tensor, r0: torch.Tensor, c0: torch.Tensor, angle: torch.Tensor
+           ) -> torch.Tensor:
+    """(B, T) poses of the clips `x` -> (B, T, 1, S, S): their ellipses."""
+    drawn = ellipse(r0.flatten(), c0.flatten(), angle.flatten(), x.shape[-1])
+    return drawn.view(*x.shape[:2], 1, *x.shape[-2:])
 
 
 def _turned_pose(x: torch.Tensor) -> torch.Tensor:
@@ -125,7 +129,7 @@ def _turned_pose(x: torch.Tensor) -> torch.Tensor:
     is across the others'), and a rotation starts from there, whichever object turns. The
     clip's first step must be in `x`: the VAE's training keeps it in every sampled batch
     (crossmodal.train.vae), as the alignment head needs it too."""
-    return _turned_ellipses(x)[0]
+    return _drawn(x, *_turned_poses(x))
 
 
 def _turned_motion(x: torch.Tensor) -> torch.Tensor:
@@ -133,11 +137,14 @@ def _turned_motion(x: torch.Tensor) -> torch.Tensor:
     the first step's, mapped into [0, 1] as the grey change is. Each step then shows how far
     the object has moved and turned since the clip began with no trace of its shape: the
     frame change did this for the mask, but a changed outline is the object's shape again."""
-    now, start = _turned_ellipses(x)
+    r0, c0, turned = _turned_poses(x)
+    now = _drawn(x, r0, c0, turned)
+    start = _drawn(x, *(v[:, :1].expand_as(v) for v in (r0, c0, torch.zeros_like(turned))))
     return torch.cat([now, (now - start).mul(0.5).add(0.5)], dim=2)
 
 
 def _mask_and_change(x: torch.Tensor) -> torch.Tensor:
+    """(B, T, 7, S, S) -> (B, T, 2, S, S): the object's mask and the grey frame change."""
     return torch.cat([_per_frame(object_mask)(x), x[:, :, CHANGE : CHANGE + 1]], dim=2)
 
 
