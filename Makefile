@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench2 sweep reproduce clean
+.PHONY: demo test lint bench bench2 sweep reproduce bench-speed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ sweep: runs/bench/manifest.csv
 reproduce: runs/bench/manifest.csv
 	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 2000 \
 		--translator-steps 2000 --baseline-steps 400
+
+# Cost per training stage, per step and at full scale, against REV if given (make bench-speed
+# REV=6c9a2a7); the demo's dataset is generated first if absent.
+runs/demo/data/manifest.csv: | $(STAMP)
+	$(BIN)/crossmodal generate runs/demo/data --voices 6
+
+bench-speed: runs/demo/data/manifest.csv
+	$(BIN)/crossmodal bench-speed runs/demo/data --out runs/bench_speed $(if $(REV),--compare $(REV))
 
 clean:
 	rm -rf $(VENV) runs

@@ -102,6 +102,23 @@ TranslatorAverage = Annotated[str | None, typer.Option(
          f"logmel (average their decoded log-mels) (default: {defaults.TRANSLATOR_AVERAGE}).")]
 
 
+Device = Annotated[str, typer.Option(help="Where to train: auto (a GPU if torch sees one), "
+                                       "cpu or cuda.")]
+Jobs = Annotated[int, typer.Option(help="Training processes side by side (0: one per --threads "
+                                   "cores on the CPU, one on a GPU); same numbers for any.")]
+Threads = Annotated[int, typer.Option(help="Threads of each training process; on the CPU the "
+                                      "numbers depend on it, not on --jobs.")]
+Precision = Annotated[str | None, typer.Option(
+    help="Training arithmetic: fp32, bf16 (autocast) or auto (bf16 where the hardware has it) "
+         "(default: fp32).")]
+
+
+def _execution(device: str, jobs: int, threads: int):
+    from crossmodal.pipeline import Execution
+
+    return Execution(device=device, jobs=jobs, threads=threads)
+
+
 def _align_weight(value: float | None) -> dict[str, float]:
     """--align-weight as keyword arguments; absent, the library's default applies (kept in
     crossmodal.train.vae, which the CLI imports only when a command runs)."""
@@ -149,7 +166,7 @@ RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "trans
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden", "video_streams", "where_view",
                "translator_members", "translator_reader", "translator_logmel_weight",
-               "translator_average")
+               "translator_average", "precision")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -186,6 +203,10 @@ def train(
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,
     translator_average: TranslatorAverage = None,
+    precision: Precision = None,
+    device: Device = "auto",
+    jobs: Jobs = 0,
+    threads: Threads = 1,
 ) -> None:
     """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
     then evaluate it and write its report."""
@@ -195,9 +216,11 @@ def train(
     from crossmodal.pipeline import check_resumable, fit_run
 
     settings = _settings(data, holdout, locals())
+    execution = _execution(device, jobs, threads)
     check_resumable(out, settings)  # before the features load
+    execution.plan(settings.precision)  # a bad device or --jobs fails before the features
     prepared = prepare(data, settings.holdout, seed)
-    fit_run(prepared, out, settings)
+    fit_run(prepared, out, settings, execution=execution)
     results = evaluate_run(out, prepared=prepared)
     write_report(out, results)
     _print_summary(results)
@@ -418,6 +441,10 @@ def reproduce(
     translator_reader: TranslatorReader = None,
     translator_logmel_weight: TranslatorLogmelWeight = None,
     translator_average: TranslatorAverage = None,
+    precision: Precision = None,
+    device: Device = "auto",
+    jobs: Jobs = 0,
+    threads: Threads = 1,
 ) -> None:
     """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
     import time
@@ -427,7 +454,9 @@ def reproduce(
     start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
     settings = _settings(data, "none", locals())
-    run_protocols(settings, out, names)
+    execution = _execution(device, jobs, threads)
+    execution.plan(settings.precision)
+    run_protocols(settings, out, names, execution=execution)
     typer.echo((out / "results.md").read_text())
     typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.png'} in "
                f"{time.perf_counter() - start:.0f} s")
@@ -439,6 +468,9 @@ def demo(
     holdout: Annotated[str, typer.Option(help="Holdout spec (default: the five pairs).")] = "",
     voices: Annotated[int, typer.Option(help="Voices in the demo dataset.")] = 6,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    device: Device = "auto",
+    jobs: Jobs = 0,
+    threads: Threads = 1,
 ) -> None:
     """Run the whole pipeline end to end on a small generated dataset and write a report."""
     import time
@@ -446,10 +478,27 @@ def demo(
     from crossmodal.demo import run_demo
 
     start = time.perf_counter()
-    results = run_demo(out, holdout or None, voices, seed)
+    execution = _execution(device, jobs, threads)
+    results = run_demo(out, holdout or None, voices, seed, execution)
     _print_summary(results)
     typer.echo(f"done in {time.perf_counter() - start:.0f} s: report {out / 'report.html'}, "
                f"metrics {out / 'metrics.json'}, baseline {out / 'baseline' / 'metrics.json'}")
+
+
+@app.command("bench-speed")
+def bench_speed_command(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    out: Annotated[Path, typer.Option(help="Folder for bench_speed.json and .md.")] = Path(
+        "runs/bench_speed"),
+    steps: Annotated[int, typer.Option(help="Steps of the short run (the long one: twice).")] = 20,
+    compare: Annotated[str | None, typer.Option(
+        help="Also measure this git revision, the same way, and print the ratios.")] = None,
+) -> None:
+    """Cost of every training stage per step and at full scale, one thread each."""
+    from crossmodal.bench_speed import bench_speed
+
+    bench_speed(data, out, steps, compare)
+    typer.echo((out / "bench_speed.md").read_text())
 
 
 def main() -> None:

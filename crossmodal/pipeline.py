@@ -9,7 +9,6 @@ Every stage resumes: a killed run picks up from the last checkpoint of the stage
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from crossmodal.errors import CrossmodalError
 from crossmodal.eval.recognizer import Recognizer, train_recognizer
 from crossmodal.eval.representation import encode_split
 from crossmodal.experiment import Prepared, prepare
+from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
 from crossmodal.features.store import FEATURE_AUDIO
 from crossmodal.io import write_json
 from crossmodal.models.baseline import train_baseline
@@ -41,6 +41,7 @@ from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
     BASELINE_STEPS,
+    RECOGNIZER_SPEECH_TAKES,
     RECOGNIZER_STEPS,
     TRANSLATOR_AVERAGE,
     TRANSLATOR_LOGMEL_WEIGHT,
@@ -51,7 +52,14 @@ from crossmodal.run_defaults import (
     VIDEO_STREAMS,
     WHERE_VIEW,
 )
+from crossmodal.train.hardware import (
+    Compute,
+    check_jobs,
+    check_precision,
+    default_jobs,
+)
 from crossmodal.train.pairs import TRAIN_AUDIO
+from crossmodal.train.parallel import Task, run_tasks
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
 from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
 
@@ -92,12 +100,19 @@ class RunSettings:
     # how our translator's members are combined: their latents or their log-mels (translators)
     translator_average: str = TRANSLATOR_AVERAGE
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
+    precision: str = "fp32"  # fp32, bf16, or auto: bf16 where the hardware does it natively
+    # the recogniser also hears every espeak-ng voice but the test voices say each sentence
+    # this many times (features.speech_corpus); 0: the dataset's training voices only
+    recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name.endswith(("_steps", "_channels", "_hidden", "_members")) and value < 1:
                 raise CrossmodalError(f"{f.name} must be >= 1, got {value}")
+        if self.recognizer_speech_takes < 0:
+            raise CrossmodalError(
+                f"recognizer_speech_takes must be >= 0, got {self.recognizer_speech_takes}")
         if not self.vae_lr > 0:
             raise CrossmodalError(f"vae_lr must be > 0, got {self.vae_lr}")
         if not self.translator_logmel_weight >= 0:
@@ -108,6 +123,7 @@ class RunSettings:
         check_where_view(self.where_view)
         check_reader(self.translator_reader)
         check_average(self.translator_average)
+        check_precision(self.precision)
         make_schedule(self.schedule, self.vae_steps)
 
     def vae_config(self) -> VAEConfig:
@@ -138,6 +154,7 @@ class RunSettings:
                 values.setdefault("translator_reader", "attention")
                 values.setdefault("translator_logmel_weight", 0.0)
                 values.setdefault("translator_average", "latent")
+                values.setdefault("recognizer_speech_takes", 0)
             return cls(**values)
         except (ValueError, TypeError) as exc:
             raise CrossmodalError(f"{path} is not a valid run file: {exc}") from None
@@ -187,43 +204,101 @@ def run_data(run: Path, prepared: Prepared | None = None, split: str | None = No
     return settings, prepared
 
 
+#: Each model's training time per step, relative to one VAE pair step: the order in which
+#: parallel workers start the tasks (the longest chain first), not a measurement of record.
+TASK_COST = {"vae": 1.0, "translator": 0.5, "ablation": 0.45, "baseline": 0.1,
+             "recognizer": 0.1}
+
+
+def run_tasks_of(settings: RunSettings) -> list[Task]:
+    """The run as a task graph: the VAE pair, then our translator's members; the ablation's
+    members, the baseline and the recogniser beside them. Each writes its own folder."""
+    members = range(settings.translator_members)
+    steps = settings.translator_steps
+    tasks = [
+        Task("vae", _fit_vae, cost=TASK_COST["vae"] * settings.vae_steps),
+        Task("recognizer", _fit_recognizer_task,
+             cost=TASK_COST["recognizer"] * settings.recognizer_steps),
+        Task("baseline", fit_baseline, cost=TASK_COST["baseline"] * settings.baseline_steps),
+    ]
+    tasks += [Task(f"translator {m + 1}/{len(members)}", fit_translator, (m,), after=("vae",),
+                   cost=TASK_COST["translator"] * steps) for m in members]
+    tasks += [Task(f"ablation {m + 1}/{len(members)}", fit_ablation, (m,),
+                   cost=TASK_COST["ablation"] * steps) for m in members]
+    return tasks
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a run is carried out, not what it computes: the device, worker processes, and the
+    intra-op threads of each task. On the CPU a model's numbers depend on its thread count
+    (reductions split differently), so every task gets `threads` whatever `jobs` is: one
+    process or several, the same weights."""
+
+    device: str = "auto"
+    jobs: int = 0  # 0: one per `threads` cores on the CPU, one on a GPU
+    threads: int = 1
+
+    def plan(self, precision: str) -> tuple[Compute, int]:
+        """The concrete compute and the number of worker processes."""
+        check_jobs(self.jobs)
+        if self.threads < 1:
+            raise CrossmodalError(f"--threads must be >= 1, got {self.threads}")
+        compute = Compute.resolve(self.device, precision)
+        jobs = self.jobs or default_jobs(compute.device, self.threads)
+        return compute, jobs
+
+
 def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
-            progress: bool = True) -> dict[str, float]:
-    """Train every model into `run`; returns seconds per stage."""
+            progress: bool = True, execution: Execution | None = None) -> dict[str, float]:
+    """Train every model into `run`, `execution.jobs` tasks at a time; returns seconds per
+    task. Same numbers whatever the number of jobs: each task seeds itself."""
     run = Path(run)
     check_resumable(run, settings)
+    execution = execution or Execution()
+    compute, jobs = execution.plan(settings.precision)
     run.mkdir(parents=True, exist_ok=True)
     write_json(run / RUN_FILE, asdict(settings))
-    seconds: dict[str, float] = {}
-
-    def stage(name: str, fn, *args) -> None:
-        start = time.perf_counter()
-        print(f"  - {name}", flush=True)
-        fn(*args)
-        seconds[name] = round(time.perf_counter() - start, 1)
-
-    stage("recognizer", fit_recognizer, prepared, run, settings, progress)
-    stage("vae", lambda: train_representation(prepared, settings.schedule, run / "vae",
-                                              settings.vae_steps, settings.seed, resume=True,
-                                              progress=progress,
-                                              align_weight=settings.align_weight,
-                                              vae_cfg=settings.vae_config(),
-                                              lr=settings.vae_lr))
-    stage("translator", fit_translator, prepared, run, settings, progress)
-    stage("ablation", fit_ablation, prepared, run, settings, progress)
-    stage("baseline", fit_baseline, prepared, run, settings, progress)
-    write_json(run / "fit_seconds.json", seconds)
+    context = RunContext(prepared, run, settings, compute, progress and jobs == 1)
+    seconds = run_tasks(run_tasks_of(settings), context, jobs, execution.threads, progress)
+    write_json(run / "fit_seconds.json", {"jobs": jobs, "threads_per_task": execution.threads,
+                                          "device": compute.device,
+                                          "precision": compute.precision, "tasks": seconds})
     return seconds
 
 
+@dataclass
+class RunContext:
+    """What every task of one run reads: the data, the folder, the settings, the compute."""
+
+    prepared: Prepared
+    run: Path
+    settings: RunSettings
+    compute: Compute
+    progress: bool
+
+
+def _fit_vae(ctx: RunContext) -> None:
+    s = ctx.settings
+    train_representation(ctx.prepared, s.schedule, ctx.run / "vae", s.vae_steps, s.seed,
+                         resume=True, progress=ctx.progress, align_weight=s.align_weight,
+                         vae_cfg=s.vae_config(), lr=s.vae_lr, compute=ctx.compute)
+
+
+def _fit_recognizer_task(ctx: RunContext) -> None:
+    fit_recognizer(ctx.prepared, ctx.run, ctx.settings, ctx.progress, ctx.compute)
+
+
 def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
-                   progress: bool = True) -> Recognizer:
+                   progress: bool = True, compute: Compute | None = None) -> Recognizer:
     """Real audio of the training voices, every sentence (held-out pairs included: the
-    recogniser is a listener, not a translator, and must know every sentence)."""
+    recogniser is a listener, not a translator, and must know every sentence), and speech of
+    every voice that is not a test voice of the run (`recognizer_speech_takes`)."""
     folder = settings.recognizer_dir(run)
     if (folder / "model.safetensors").is_file():
         return Recognizer.load(folder)
     train_voices = {r.voice for r in prepared.splits["train"]}
+    test_voices = {r.voice for part in prepared.splits.values() for r in part} - train_voices
     mels, ids = [], []
     for split in ("train", "holdout"):
         if split not in prepared.features:
@@ -233,10 +308,16 @@ def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
             audio = prepared.features[split].audio[keep][:, list(TRAIN_AUDIO)]
             mels.append(audio.reshape(-1, *audio.shape[-2:]))
             ids.append(np.repeat(labels(prepared, split)[keep], len(TRAIN_AUDIO)))
+    if settings.recognizer_speech_takes:
+        speech, speech_ids = speech_corpus(prepared.root / "speech", corpus_voices(test_voices),
+                                           settings.recognizer_speech_takes, settings.seed)
+        mels.append(speech)
+        ids.append(speech_ids)
     test_mels, test_ids = real_test_audio(prepared)
     return train_recognizer(np.concatenate(mels), np.concatenate(ids), folder,
                             steps=settings.recognizer_steps, seed=settings.seed,
-                            progress=progress, val=(test_mels, test_ids), resume=True)
+                            progress=progress, val=(test_mels, test_ids), resume=True,
+                            compute=compute)
 
 
 def real_test_audio(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
@@ -249,47 +330,60 @@ def _targets(prepared: Prepared) -> torch.Tensor:
     return prepared.data["train"].canonical[:, list(TARGET_AUDIO)].float()
 
 
-def fit_translator(prepared: Prepared, run: Path, settings: RunSettings,
-                   progress: bool = True, vae_dir: Path | None = None) -> None:
-    """Our translator on the latents of the run's VAE pair (or the one in `vae_dir`)."""
+_CODES: dict[tuple[int, Path], SequencePairs] = {}  # a worker's members share one encoding
+
+
+def _translator_pairs(prepared: Prepared, vae: VAEPair, vae_dir: Path,
+                      weight: float) -> SequencePairs:
+    key = (id(prepared), vae_dir.resolve())
+    if key not in _CODES:
+        codes = encode_split(vae, prepared.data["train"],
+                             keys=("video_mu", "audio_canonical_mu"))
+        target = codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]
+        _CODES.clear()
+        _CODES[key] = SequencePairs(torch.from_numpy(codes["video_mu"]),
+                                    torch.from_numpy(target),
+                                    logmel=_targets(prepared) if weight > 0 else None)
+    return _CODES[key]
+
+
+def fit_translator(ctx: RunContext, member: int, vae_dir: Path | None = None) -> None:
+    """Member `member` of our translator on the latents of the run's VAE pair (or the one in
+    `vae_dir`), into member_dir(RUN/translator, member); its seed is seed + member."""
     from crossmodal.models.translators import load_vae
 
-    vae: VAEPair = load_vae(vae_dir or run / "vae")
-    codes = encode_split(vae, prepared.data["train"], keys=("video_mu", "audio_canonical_mu"))
-    weight = settings.translator_logmel_weight
-    pairs = SequencePairs(torch.from_numpy(codes["video_mu"]),
-                          torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]),
-                          logmel=_targets(prepared) if weight > 0 else None)
-    vae.audio.requires_grad_(False).eval()
+    vae_dir = vae_dir or ctx.run / "vae"
+    vae: VAEPair = load_vae(vae_dir)
+    weight = ctx.settings.translator_logmel_weight
+    pairs = _translator_pairs(ctx.prepared, vae, vae_dir, weight)
+    vae.audio.requires_grad_(False).eval().to(ctx.compute.device)
     d = vae.cfg.latent_dim
-    _fit_members(pairs, settings.translator_config(d, d, vae.video.where_dims), run / "translator",
-                 settings, progress, decoder=vae.audio.decode, logmel_weight=weight)
+    _fit_member(ctx, pairs, ctx.settings.translator_config(d, d, vae.video.where_dims),
+                ctx.run / "translator", member, decoder=vae.audio.decode, logmel_weight=weight)
 
 
-def _fit_members(pairs: SequencePairs, cfg: TranslatorConfig, folder: Path,
-                 settings: RunSettings, progress: bool, **loss: Any) -> None:
+def _fit_member(ctx: RunContext, pairs: SequencePairs, cfg: TranslatorConfig, folder: Path,
+                member: int, **loss: Any) -> None:
     """Member i (seed + i) into member_dir(folder, i); member 0 is the single model of old."""
-    target_audio = [FEATURE_AUDIO[i] for i in TARGET_AUDIO]
-    for member in range(settings.translator_members):
-        train_translator(pairs, cfg, translator_train_config(settings.translator_steps,
-                                                             settings.seed + member),
-                         member_dir(folder, member), resume=True, progress=progress,
-                         extra={"target_audio": target_audio}, **loss)
+    s = ctx.settings
+    train_translator(pairs, cfg, translator_train_config(s.translator_steps, s.seed + member,
+                                                         ctx.compute),
+                     member_dir(folder, member), resume=True, progress=ctx.progress,
+                     extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]}, **loss)
 
 
-def fit_ablation(prepared: Prepared, run: Path, settings: RunSettings,
-                 progress: bool = True) -> None:
-    video = prepared.data["train"].video
+def fit_ablation(ctx: RunContext, member: int) -> None:
+    video = ctx.prepared.data["train"].video
     source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
-    targets = _targets(prepared)
+    targets = _targets(ctx.prepared)
     target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
-    cfg = settings.translator_config(source.shape[-1], target.shape[-1])
-    _fit_members(SequencePairs(source, target), cfg, run / "ablation", settings, progress)
+    cfg = ctx.settings.translator_config(source.shape[-1], target.shape[-1])
+    _fit_member(ctx, SequencePairs(source, target), cfg, ctx.run / "ablation", member)
 
 
-def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,
-                 progress: bool = True) -> None:
+def fit_baseline(ctx: RunContext) -> None:
     """Every video version of a clip, each paired with one of the clip's target versions."""
+    prepared, run, settings = ctx.prepared, ctx.run, ctx.settings
     if (run / "baseline" / "baseline.json").is_file():
         return
     video = prepared.data["train"].video
@@ -298,5 +392,5 @@ def fit_baseline(prepared: Prepared, run: Path, settings: RunSettings,
     vectors = torch.cat([clip_vector(video[:, v]) for v in range(n_video)]).numpy()
     mels = torch.cat([targets[:, v % targets.shape[1]] for v in range(n_video)]).numpy()
     train_baseline(vectors, mels, run / "baseline", steps=settings.baseline_steps,
-                   seed=settings.seed, hidden=settings.baseline_hidden, progress=progress,
-                   resume=True, unit_logmels=targets.flatten(0, 1).numpy())
+                   seed=settings.seed, hidden=settings.baseline_hidden, progress=ctx.progress,
+                   resume=True, unit_logmels=targets.flatten(0, 1).numpy(), compute=ctx.compute)

@@ -11,6 +11,7 @@ from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.vae import VAEConfig, VAEPair
+from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig
 from crossmodal.train.vae import ALIGN_WEIGHT, train_vae_pair
 
@@ -21,10 +22,11 @@ VAE_LR = 1e-3
 SCHEDULE_PARAMS: dict[str, dict[str, float]] = {"capacity": {"gamma": 10.0, "c_max": 30.0}}
 
 
-def vae_train_config(steps: int, seed: int, lr: float = VAE_LR) -> TrainConfig:
+def vae_train_config(steps: int, seed: int, lr: float = VAE_LR,
+                     compute: Compute | None = None) -> TrainConfig:
     # Losses are sums of nats in the hundreds; clipping at 1.0 would freeze learning.
     return TrainConfig(steps=steps, batch_size=32, lr=lr, grad_clip=None, seed=seed,
-                       log_every=25, ckpt_every=100)
+                       log_every=25, ckpt_every=100, **(compute or Compute()).train_kwargs())
 
 
 def train_representation(prepared: Prepared, schedule: str, out: str | Path,
@@ -32,7 +34,8 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          progress: bool = True,
                          align_weight: float = ALIGN_WEIGHT,
                          vae_cfg: VAEConfig | None = None,
-                         lr: float = VAE_LR) -> tuple[VAEPair, dict]:
+                         lr: float = VAE_LR,
+                         compute: Compute | None = None) -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     from crossmodal.eval.representation import representation_report
 
@@ -50,7 +53,7 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched,
-                                   vae_train_config(steps, seed, lr),
+                                   vae_train_config(steps, seed, lr, compute),
                                    out, vae_cfg, resume=resume, progress=progress,
                                    align_weight=align_weight)
     seconds = time.perf_counter() - start

@@ -61,11 +61,13 @@ def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, settings: RunSet
                    progress: bool) -> float:
     from crossmodal.eval.evaluate import split_inputs
     from crossmodal.models.translators import VAESeq2Seq, load_slot
-    from crossmodal.pipeline import fit_recognizer, fit_translator
+    from crossmodal.pipeline import RunContext, fit_recognizer, fit_translator
+    from crossmodal.train.hardware import Compute
 
     name = settings.schedule
     recognizer = fit_recognizer(prepared, out, settings, progress)
-    fit_translator(prepared, out / name, settings, progress, vae_dir=out / name)
+    fit_translator(RunContext(prepared, out / name, settings, Compute(), progress), 0,
+                   vae_dir=out / name)
     frames, _, truth = split_inputs(prepared, "test")
     logmel = VAESeq2Seq(vae, [load_slot(out / name / "translator")]).translate(frames).logmel
     return float((recognizer.predict(logmel) == truth).mean())

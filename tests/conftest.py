@@ -49,7 +49,8 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TINY_RUN_STEPS = {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
                   "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
-                  "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2}
+                  "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
+                  "recognizer_speech_takes": 1}
 
 
 @pytest.fixture(scope="session")

@@ -126,6 +126,11 @@ class _Engine:
 _engine: _Engine | None = None
 
 
+def engine_unused() -> bool:
+    """Whether this process has not loaded espeak-ng (a child forked now starts fresh)."""
+    return _engine is None
+
+
 def _get_engine() -> _Engine:
     global _engine
     if _engine is None:

@@ -24,7 +24,7 @@ from crossmodal.eval.evaluate import evaluate_run  # noqa: E402
 from crossmodal.eval.report import LABELS, write_report  # noqa: E402
 from crossmodal.experiment import prepare  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
-from crossmodal.pipeline import RunSettings, check_resumable, fit_run  # noqa: E402
+from crossmodal.pipeline import Execution, RunSettings, check_resumable, fit_run  # noqa: E402
 
 PROTOCOLS: dict[str, str] = {
     "grounding": "none",
@@ -37,7 +37,7 @@ RESULT_COLUMNS = ("protocol", "model", "split", "n", "utterance_acc", "object_ac
 
 
 def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...] = tuple(PROTOCOLS),
-                  progress: bool = True) -> list[dict]:
+                  progress: bool = True, execution: Execution | None = None) -> list[dict]:
     """Fit, evaluate and report every protocol into OUT/<protocol>; write OUT/results.*."""
     unknown = [n for n in names if n not in PROTOCOLS]
     if unknown:
@@ -54,7 +54,7 @@ def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...]
         start = time.perf_counter()
         print(f"[{name}] holdout {PROTOCOLS[name]}", flush=True)
         prepared = prepare(settings.data, run_settings.holdout, settings.seed, progress=progress)
-        fit_run(prepared, out / name, run_settings, progress=progress)
+        fit_run(prepared, out / name, run_settings, progress=progress, execution=execution)
         results = evaluate_run(out / name, progress=progress, prepared=prepared)
         write_report(out / name, results)
         for model, metrics in results.items():

@@ -31,6 +31,7 @@ from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.align import DEFAULT_LENGTH, DEFAULT_ONSET, SILENCE, speech_span
 from crossmodal.features.audio import N_MELS, hz_to_mel, mel_centres_hz
+from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import (
     TrainConfig,
     load_weights,
@@ -291,6 +292,7 @@ def train_recognizer(
     val: tuple[np.ndarray, np.ndarray] | None = None,
     eval_every: int | None = None,
     resume: bool = False,
+    compute: Compute | None = None,
 ) -> Recognizer:
     """Train on REAL log-mels (N, 300, 64) with sentence ids (N,) through the shared loop.
 
@@ -338,6 +340,7 @@ def train_recognizer(
         log_every=max(1, min(50, steps)),
         ckpt_every=max(1, steps),
         eval_every=eval_every,
+        **(compute or Compute()).train_kwargs(),
     )
     meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
     train(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +66,26 @@ def _key(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
+def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """A cache entry's arrays; None if it is absent, or (with a warning) truncated or corrupt,
+    so that the caller computes it again."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as data:
+            return {k: data[k] for k in keys}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"warning: cached features {path} are unreadable ({reason}); recomputing",
+              file=sys.stderr, flush=True)
+        return None
+
+
 def _compute(job: tuple[Path, str, Path]) -> tuple[np.ndarray, np.ndarray]:
     path, action, cache = job
     cached = cache / f"{_key(path)}.npz"
-    if cached.exists():
-        with np.load(cached) as data:
-            return data["video"], data["audio"]
+    if (arrays := read_npz(cached, ("video", "audio"))) is not None:
+        return arrays["video"], arrays["audio"]
     clip = read_clip(path, every=video_features.STEP_EVERY)
     video = video_features.video_versions(clip.frames, action)
     audio = audio_versions(clip.wave)

@@ -28,6 +28,7 @@ from torch import nn
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import atomic_path, write_json
 from crossmodal.models.units import DEFAULT_K, AudioUnits
+from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig, seed_everything, train
 
 N_LEVELS = 101  # quantised feature values 0..100
@@ -117,7 +118,8 @@ class LSTMSeq2Seq(nn.Module):
     def generate(self, levels: torch.Tensor, steps: int) -> torch.Tensor:
         """Greedy decoding: (N, D) levels -> (N, steps) int64 unit ids (never the start id)."""
         state = self.encode(levels)
-        token = torch.full((levels.shape[0], 1), self.start, dtype=torch.int64)
+        token = torch.full((levels.shape[0], 1), self.start, dtype=torch.int64,
+                           device=levels.device)
         tokens = []
         for _ in range(steps):
             out, state = self.decoder(F.one_hot(token, self.n_classes).float(), state)
@@ -250,6 +252,7 @@ def train_baseline(
     log_every: int = 50,
     resume: bool = False,
     unit_logmels: np.ndarray | None = None,
+    compute: Compute | None = None,
 ) -> BaselineTranslator:
     """Fit the quantiser range, the audio units and the LSTM (shared loop); save into run_dir.
 
@@ -293,6 +296,7 @@ def train_baseline(
         seed=seed,
         log_every=log_every,
         ckpt_every=max(log_every, 500),
+        **(compute or Compute()).train_kwargs(),
     )
     extra: dict[str, Any] = {
         "model": {"name": "lstm_seq2seq", "kwargs": {"n_units": n_units, "hidden": hidden}},

@@ -44,6 +44,7 @@ from crossmodal.train.checkpoint import (
     save_checkpoint,
     save_weights,
 )
+from crossmodal.train.hardware import autocast
 
 __all__ = [
     "TrainConfig",
@@ -62,7 +63,10 @@ WEIGHTS_FILE = "model.safetensors"
 LOG_FILE = "log.jsonl"
 # Keys that may change on resume: they decide how long to run and how often to report, not
 # what the weights become.
-RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.ckpt_every", "train.eval_every"}
+RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.ckpt_every", "train.eval_every",
+                  "train.device"}
+#: What a config written before a key existed meant by it.
+OLDER_DEFAULTS = {"train.precision": "fp32"}
 
 Batches = Callable[[int, torch.Generator], Any]
 StepFn = Callable[[torch.nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
@@ -83,8 +87,11 @@ class TrainConfig:
     ckpt_every: int = 500
     eval_every: int | None = None  # eval_fn also runs once at the end
     device: str = "cpu"
+    precision: str = "fp32"  # fp32, or bf16 autocast of each step's forward pass
 
     def __post_init__(self) -> None:
+        if self.precision not in ("fp32", "bf16"):
+            raise CrossmodalError(f"precision must be fp32 or bf16, got {self.precision!r}")
         if self.steps < 0:
             raise CrossmodalError(f"steps must be >= 0, got {self.steps}")
         for name in ("batch_size", "log_every", "ckpt_every"):
@@ -149,7 +156,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _check_resumable(path: Path, config: dict[str, Any]) -> None:
     if not path.is_file():
         raise CrossmodalError(f"cannot resume: {path} is missing")
-    saved = _flatten(yaml.safe_load(path.read_text()) or {})
+    saved = {**OLDER_DEFAULTS, **_flatten(yaml.safe_load(path.read_text()) or {})}
     now = _flatten(config)
     for key in sorted(saved.keys() | now.keys()):
         if key not in RESUMABLE_KEYS and saved.get(key) != now.get(key):
@@ -372,7 +379,8 @@ def _run(
                 step = done
                 batch = _to_device(batches(step, batch_generator(cfg.seed, step)), device)
                 optimizer.zero_grad(set_to_none=True)
-                loss, logs = step_fn(model, batch, step)
+                with autocast(cfg.device, cfg.precision):
+                    loss, logs = step_fn(model, batch, step)
                 loss_value = float(loss.detach())
                 if not math.isfinite(loss_value):
                     raise CrossmodalError(

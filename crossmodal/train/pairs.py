@@ -39,6 +39,10 @@ class PairData:
             torch.from_numpy(canonical_audio(features.audio)),
         )
 
+    def to(self, device: str | torch.device) -> PairData:
+        """The same tensors on `device`, so that batches are drawn there without copies."""
+        return PairData(self.video.to(device), self.audio.to(device), self.canonical.to(device))
+
     def head(self, n: int) -> PairData:
         """The first n clips."""
         return PairData(self.video[:n], self.audio[:n], self.canonical[:n])
@@ -49,12 +53,13 @@ class PairData:
     def sample(self, batch_size: int, gen: torch.Generator,
                canonical_share: float = 0.5) -> dict[str, torch.Tensor]:
         """A random batch of pairings; `canonical_share` of the audio in canonical timing."""
-        n = len(self)
-        clip = torch.randint(n, (batch_size,), generator=gen)
-        video_version = torch.randint(self.video.shape[1], (batch_size,), generator=gen)
+        n, device = len(self), self.video.device
+        clip = torch.randint(n, (batch_size,), generator=gen).to(device)
+        video_version = torch.randint(self.video.shape[1], (batch_size,), generator=gen).to(device)
         allowed = torch.tensor(TRAIN_AUDIO)
-        audio_version = allowed[torch.randint(len(allowed), (batch_size,), generator=gen)]
-        use_canonical = torch.rand(batch_size, generator=gen) < canonical_share
+        pick = torch.randint(len(allowed), (batch_size,), generator=gen)
+        audio_version = allowed[pick].to(device)
+        use_canonical = (torch.rand(batch_size, generator=gen) < canonical_share).to(device)
         natural = self.audio[clip, audio_version]
         canonical = self.canonical[clip, audio_version]
         audio = torch.where(use_canonical[:, None, None], canonical, natural).float()

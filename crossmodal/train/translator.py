@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
 
 
@@ -46,11 +47,15 @@ class SequencePairs:
                 f", got {tuple(self.logmel.shape[:2])}"
             )
 
+    def to(self, device: str | torch.device) -> SequencePairs:
+        """The same sequences on `device`, so that batches are drawn there without copies."""
+        logmel = None if self.logmel is None else self.logmel.to(device)
+        return SequencePairs(self.source.to(device), self.target.to(device), logmel)
+
     def sample(self, batch_size: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         n, vs, vt = len(self.source), self.source.shape[1], self.target.shape[1]
-        clip = torch.randint(n, (batch_size,), generator=gen)
-        sv = torch.randint(vs, (batch_size,), generator=gen)
-        tv = torch.randint(vt, (batch_size,), generator=gen)
+        draws = [torch.randint(k, (batch_size,), generator=gen) for k in (n, vs, vt)]
+        clip, sv, tv = (d.to(self.source.device) for d in draws)
         batch = {"source": self.source[clip, sv], "target": self.target[clip, tv]}
         if self.logmel is not None:
             batch["logmel"] = self.logmel[clip, tv]
@@ -60,9 +65,11 @@ class SequencePairs:
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # latent sequence -> log-mel
 
 
-def translator_train_config(steps: int, seed: int) -> TrainConfig:
+def translator_train_config(steps: int, seed: int, compute: Compute | None = None
+                            ) -> TrainConfig:
     return TrainConfig(steps=steps, batch_size=64, lr=2e-3, weight_decay=1e-4, grad_clip=1.0,
-                       seed=seed, log_every=50, ckpt_every=250)
+                       seed=seed, log_every=50, ckpt_every=250,
+                       **(compute or Compute()).train_kwargs())
 
 
 def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: TrainConfig,
@@ -86,6 +93,7 @@ def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: Tra
         raise CrossmodalError("a log-mel loss needs the audio decoder and the target log-mels")
     seed_everything(cfg.seed)
     model = SlotTranslator(model_cfg)
+    pairs = pairs.to(cfg.device)
 
     def batches(step: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         return pairs.sample(cfg.batch_size, gen)

@@ -57,6 +57,7 @@ def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir
     check_align_weight(align_weight)
     seed_everything(cfg.seed)
     model = VAEPair(vae_cfg)
+    data = data.to(cfg.device)
 
     def batches(step: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         batch = data.sample(cfg.batch_size, gen)

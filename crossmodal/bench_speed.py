@@ -1,0 +1,147 @@
+"""How much each stage of a run costs, per training step, here and at another revision.
+
+Every stage is timed twice through the real `crossmodal train` command, at `steps` and at
+2 x `steps`, one task at a time on one thread: the difference is the cost of `steps` steps and
+the rest is what a stage pays once (loading, encoding, its report). The full-scale cost of a
+run follows from the default step counts and members. `--compare REV` measures a checkout of
+another revision (a git worktree) the same way, in the same call, with the same Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from crossmodal.errors import CrossmodalError
+from crossmodal.io import write_json
+from crossmodal.run_defaults import (
+    BASELINE_STEPS,
+    RECOGNIZER_STEPS,
+    TRANSLATOR_MEMBERS,
+    TRANSLATOR_STEPS,
+    VAE_STEPS,
+)
+
+#: Stages and the step option of `crossmodal train` that sets their length.
+STAGE_STEPS = {"recognizer": "recognizer-steps", "vae": "vae-steps",
+               "translator": "translator-steps", "ablation": "translator-steps",
+               "baseline": "baseline-steps"}
+#: Steps of each stage in a full-scale run at the defaults (times members for the two
+#: translators).
+FULL_STEPS = {"recognizer": RECOGNIZER_STEPS, "vae": VAE_STEPS,
+              "translator": TRANSLATOR_STEPS * TRANSLATOR_MEMBERS,
+              "ablation": TRANSLATOR_STEPS * TRANSLATOR_MEMBERS, "baseline": BASELINE_STEPS}
+
+
+@dataclass
+class StageCost:
+    stage: str
+    seconds_per_step: float  # one thread, so also core-seconds per step
+    fixed_seconds: float  # paid once per stage whatever its length
+    full_scale_seconds: float  # at the default steps and members, one thread
+
+
+def _stage_seconds(run: Path) -> dict[str, float]:
+    """Seconds per stage from a run's fit_seconds.json, members summed (both file layouts)."""
+    record = json.loads((run / "fit_seconds.json").read_text())
+    tasks = record.get("tasks", record)
+    seconds: dict[str, float] = {}
+    for name, value in tasks.items():
+        stage = re.sub(r" \d+/\d+$", "", name)
+        seconds[stage] = seconds.get(stage, 0.0) + float(value)
+    return seconds
+
+
+def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str]) -> dict:
+    """One `crossmodal train` of `tree`'s code at `steps` steps a stage; stage seconds and the
+    process's CPU seconds."""
+    options = [f"--{o}={steps}" for o in dict.fromkeys(STAGE_STEPS.values())]
+    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "crossmodal.cli", "train", str(data), "--out", str(out),
+               "--translator-members", "1", *options, *one_thread]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CrossmodalError(f"`crossmodal train` at {tree} failed: {last}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"stages": _stage_seconds(out), "wall": wall, "cpu": cpu}
+
+
+def measure(tree: Path, data: Path, steps: int, one_thread: list[str]) -> list[StageCost]:
+    """Every stage's cost per step and fixed cost for the code in `tree`."""
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+        short = _train(tree, data, Path(tmp) / "short", steps, one_thread)
+        long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread)
+    costs = []
+    for stage in STAGE_STEPS:
+        a, b = short["stages"].get(stage), long["stages"].get(stage)
+        if a is None or b is None:
+            continue
+        per_step = max(0.0, (b - a) / steps)
+        fixed = max(0.0, a - per_step * steps)
+        costs.append(StageCost(stage, per_step, fixed, per_step * FULL_STEPS[stage] + fixed))
+    return costs
+
+
+def worktree(rev: str, repo: Path, into: Path) -> Path:
+    """A checkout of `rev` of the git repository at `repo`, in `into`."""
+    done = subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(into), rev],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise CrossmodalError(f"cannot check out {rev!r}: {last}")
+    return into
+
+
+def bench_speed(data: Path, out: Path, steps: int = 20, compare: str | None = None) -> dict:
+    """Measure this checkout (and `compare`, if given); write out/bench_speed.json and .md."""
+    if not (data / "manifest.csv").is_file():
+        raise CrossmodalError(f"{data} is not a dataset folder (no manifest.csv)")
+    if steps < 2:
+        raise CrossmodalError(f"--steps must be >= 2, got {steps}")
+    here = Path(__file__).resolve().parents[1]
+    results = {"here": [asdict(c) for c in measure(here, data, steps, ["--jobs=1"])]}
+    if compare:
+        with tempfile.TemporaryDirectory(prefix="bench-rev-") as tmp:
+            tree = worktree(compare, here, Path(tmp) / "tree")
+            try:
+                # older revisions have no --jobs: they train one stage after another anyway
+                results[compare] = [asdict(c) for c in measure(tree, data, steps, [])]
+            finally:
+                subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force",
+                                str(tree)], capture_output=True)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "bench_speed.json", {"steps": steps, "data": str(data), **results})
+    (out / "bench_speed.md").write_text(markdown(results, compare))
+    return results
+
+
+def markdown(results: dict, compare: str | None) -> str:
+    here = {c["stage"]: c for c in results["here"]}
+    lines = ["| stage | s/step | fixed s | full scale, core-s |"
+             + (f" {compare} full scale, core-s | ratio |" if compare else ""),
+             "|---|---|---|---|" + ("---|---|" if compare else "")]
+    other = {c["stage"]: c for c in results.get(compare, [])} if compare else {}
+    for stage, c in here.items():
+        row = (f"| {stage} | {c['seconds_per_step']:.3f} | {c['fixed_seconds']:.1f} | "
+               f"{c['full_scale_seconds']:.0f} |")
+        if compare and stage in other:
+            old = other[stage]["full_scale_seconds"]
+            row += f" {old:.0f} | {old / max(c['full_scale_seconds'], 1e-9):.2f}x |"
+        lines.append(row)
+    total = sum(c["full_scale_seconds"] for c in here.values())
+    lines.append(f"| all | | | {total:.0f} |" + (
+        f" {sum(c['full_scale_seconds'] for c in other.values()):.0f} | |" if compare else ""))
+    return "\n".join(lines) + "\n"

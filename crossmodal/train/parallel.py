@@ -1,0 +1,140 @@
+"""Independent training tasks side by side in worker processes, each with its own threads.
+
+Training steps here are bound by arithmetic, and a small model does not keep many threads busy:
+two single-thread processes do more work than one process with two threads. A run is a small
+graph of tasks (the VAE pair, then our translator's members; the ablation's members, the
+baseline and the recogniser beside them); `run_tasks` starts the longest path first and keeps
+`jobs` processes busy. With one job it runs the tasks in this process, one after another.
+
+Workers are forked, so they share the parent's prepared data without copying it; a task is a
+top-level function called as `fn(context, *args)`. A worker that dies ends the run with a
+one-line error; every task resumes from its last checkpoint when the run is started again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from crossmodal.errors import CrossmodalError
+from crossmodal.train.hardware import threads
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of training: `fn(context, *args)`, started once every task in `after` is done.
+    `cost` is its expected share of the run's time, used only to start long paths first."""
+
+    name: str
+    fn: Callable[..., Any]
+    args: tuple = ()
+    after: tuple[str, ...] = ()
+    cost: float = 1.0
+
+
+_CONTEXT: Any = None  # what forked workers inherit: the prepared data of the run
+
+
+def _call(task: Task, n_threads: int) -> float:
+    start = time.perf_counter()
+    with threads(n_threads):
+        task.fn(_CONTEXT, *task.args)
+    return time.perf_counter() - start
+
+
+def _order(tasks: list[Task]) -> dict[str, float]:
+    """Each task's longest remaining path (its cost plus its heaviest chain of dependants)."""
+    by_name = {t.name: t for t in tasks}
+    unknown = [d for t in tasks for d in t.after if d not in by_name]
+    if unknown or len(by_name) != len(tasks):
+        raise CrossmodalError(f"bad task graph: unknown or repeated names {unknown}")
+    dependants: dict[str, list[str]] = {t.name: [] for t in tasks}
+    for t in tasks:
+        for d in t.after:
+            dependants[d].append(t.name)
+    path: dict[str, float] = {}
+
+    def longest(name: str, seen: tuple[str, ...] = ()) -> float:
+        if name in seen:
+            raise CrossmodalError(f"bad task graph: a cycle through {name}")
+        if name not in path:
+            path[name] = by_name[name].cost + max(
+                (longest(d, (*seen, name)) for d in dependants[name]), default=0.0)
+        return path[name]
+
+    for t in tasks:
+        longest(t.name)
+    return path
+
+
+def run_tasks(tasks: list[Task], context: Any, jobs: int, threads_each: int,
+              progress: bool = True) -> dict[str, float]:
+    """Run every task after its dependencies, `jobs` at a time; returns seconds per task."""
+    global _CONTEXT
+    priority = _order(tasks)
+    pending = sorted(tasks, key=lambda t: -priority[t.name])
+    done: dict[str, float] = {}
+    if jobs <= 1:
+        for task in _topological(pending):
+            print(f"  - {task.name}", flush=True)
+            _CONTEXT = context
+            done[task.name] = round(_call(task, threads_each), 1)
+        return done
+
+    _CONTEXT = context
+    bar = tqdm(total=len(tasks), desc="tasks", unit="task", disable=None if progress else True)
+    running: dict[Future, Task] = {}
+    # fork: workers see the parent's data without a copy; spawn would pickle all of it
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    try:
+        while pending or running:
+            ready = [t for t in pending if all(d in done for d in t.after)]
+            for task in ready[: jobs - len(running)]:
+                pending.remove(task)
+                running[pool.submit(_call, task, threads_each)] = task
+                bar.write(f"  - {task.name} started")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                done[task.name] = round(_result(future, task, running), 1)
+                bar.write(f"  - {task.name} done in {done[task.name]:.0f} s")
+                bar.update()
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # workers save their checkpoints first
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        bar.close()
+        _CONTEXT = None
+    return done
+
+
+def _result(future: Future, task: Task, running: dict[Future, Task]) -> float:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        names = ", ".join([task.name, *(t.name for t in running.values())])
+        raise CrossmodalError(
+            f"a training worker died (killed, or out of memory) while running {names}; "
+            "run the same command again to resume from the last checkpoints") from None
+
+
+def _topological(tasks: list[Task]) -> list[Task]:
+    """`tasks` in an order that respects `after`, keeping the given order where free."""
+    order: list[Task] = []
+    placed: set[str] = set()
+    remaining = list(tasks)
+    while remaining:
+        task = next(t for t in remaining if all(d in placed for d in t.after))
+        remaining.remove(task)
+        order.append(task)
+        placed.add(task.name)
+    return order
+
