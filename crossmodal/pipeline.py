@@ -9,7 +9,7 @@ Every stage resumes: a killed run picks up from the last checkpoint of the stage
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -391,6 +391,8 @@ def fit_baseline(ctx: RunContext) -> None:
     n, n_video = video.shape[:2]
     vectors = torch.cat([clip_vector(video[:, v]) for v in range(n_video)]).numpy()
     mels = torch.cat([targets[:, v % targets.shape[1]] for v in range(n_video)]).numpy()
+    # fp32 as the original was; oneDNN has no bf16 LSTM on CPUs without native bf16
     train_baseline(vectors, mels, run / "baseline", steps=settings.baseline_steps,
                    seed=settings.seed, hidden=settings.baseline_hidden, progress=ctx.progress,
-                   resume=True, unit_logmels=targets.flatten(0, 1).numpy(), compute=ctx.compute)
+                   resume=True, unit_logmels=targets.flatten(0, 1).numpy(),
+                   compute=replace(ctx.compute, precision="fp32"))

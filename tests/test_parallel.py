@@ -123,13 +123,14 @@ def test_bf16_autocast_runs_the_forward_pass_in_bf16_and_still_learns(tmp_path: 
             seen[precision] = out.dtype
             return torch.nn.functional.mse_loss(out.float(), batch["y"]), {}
 
-        cfg = TrainConfig(steps=150, lr=1e-2, seed=1, log_every=150, precision=precision)
+        cfg = TrainConfig(steps=150, lr=1e-2, seed=1, log_every=10, precision=precision)
         results[precision] = train(model, batches, step_fn, cfg, tmp_path / precision,
                                    progress=False, extra_config={"model": {"name": "mlp"}})
         saved = yaml.safe_load((tmp_path / precision / "config.yaml").read_text())
         assert saved["train"]["precision"] == precision
     assert seen == {"fp32": torch.float32, "bf16": torch.bfloat16}
-    assert results["fp32"].final["loss"] < 0.05 and results["bf16"].final["loss"] < 0.05
+    for result in results.values():  # both learn: the loss falls to a fifth of its start
+        assert result.final["loss"] < result.history[0]["loss"] / 5
     assert results["fp32"].final["loss"] != results["bf16"].final["loss"]
 
 
@@ -166,8 +167,10 @@ def test_a_run_gives_the_same_weights_in_one_process_or_two_and_every_model_gets
     differs = 0
     for path in weights:
         config = yaml.safe_load((tmp_path / "bf16" / path.parent / "config.yaml").read_text())
-        assert config["train"]["device"] == "cpu" and config["train"]["precision"] == "bf16", path
+        precision = "fp32" if path.parts[0] == "baseline" else "bf16"  # the LSTM stays fp32
+        assert config["train"]["device"] == "cpu", path
+        assert config["train"]["precision"] == precision, path
         one = load_file(str(tmp_path / "one" / path))
         bf16 = load_file(str(tmp_path / "bf16" / path))
         differs += not all(torch.equal(one[k], bf16[k]) for k in one)
-    assert differs == len(weights)
+    assert differs == len(weights) - 1
