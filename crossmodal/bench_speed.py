@@ -1,7 +1,8 @@
 """How much each stage of a run costs, per training step, here and at another revision.
 
 Every stage is timed twice through the real `crossmodal train` command, at `steps` and at
-2 x `steps`, one task at a time on one thread: the difference is the cost of `steps` steps and
+2 x `steps`, one task at a time on one thread, after a run of 2 steps has filled the dataset's
+caches: the difference is the cost of `steps` steps and
 the rest is what a stage pays once (loading, encoding, its report). The full-scale cost of a
 run follows from the default step counts and members. `--compare REV` measures a checkout of
 another revision (a git worktree) the same way, in the same call, with the same Python.
@@ -82,6 +83,7 @@ def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str])
 def measure(tree: Path, data: Path, steps: int, one_thread: list[str]) -> list[StageCost]:
     """Every stage's cost per step and fixed cost for the code in `tree`."""
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+        _train(tree, data, Path(tmp) / "warm", 2, one_thread)  # fills the dataset's caches
         short = _train(tree, data, Path(tmp) / "short", steps, one_thread)
         long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread)
     costs = []

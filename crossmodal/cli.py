@@ -409,11 +409,12 @@ def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],
     video: Annotated[Path, typer.Argument(help="An MP4 (audio, if any, is ignored).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")],
+    device: Annotated[str, typer.Option(help="Where to translate: cpu, cuda or auto.")] = "cpu",
 ) -> None:
     """Speak what a video shows; the last line printed is the sentence the recogniser hears."""
     from crossmodal.translate import Speaker
 
-    spoken = Speaker(run).speak(video, output)
+    spoken = Speaker(run, device=device).speak(video, output)
     typer.echo(f"wrote {spoken.wav} in {spoken.seconds:.2f} s; recognised sentence:")
     typer.echo(spoken.sentence)
 

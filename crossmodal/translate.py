@@ -13,6 +13,7 @@ from crossmodal.eval.wav import write_wav
 from crossmodal.features.video import STEP_EVERY, video_steps
 from crossmodal.models.translators import load_model
 from crossmodal.pipeline import RunSettings
+from crossmodal.train.hardware import resolve_device
 
 
 @dataclass
@@ -25,10 +26,10 @@ class Spoken:
 class Speaker:
     """A run's translator and recogniser, loaded once, for any number of videos."""
 
-    def __init__(self, run: str | Path, model: str = "vae_seq2seq") -> None:
+    def __init__(self, run: str | Path, model: str = "vae_seq2seq", device: str = "cpu") -> None:
         settings = RunSettings.load(run)  # a missing or foreign folder fails here, in one line
         self.model = load_model(run, model, settings.translator_members,
-                                settings.translator_average)
+                                settings.translator_average).to(resolve_device(device))
         self.recognizer = Recognizer.load(settings.recognizer_dir(run))
 
     def speak(self, video: str | Path, out: str | Path) -> Spoken:

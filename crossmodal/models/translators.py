@@ -51,6 +51,10 @@ class Translator(Protocol):
         """(N, 15, 32, 32, 6) uint8 video steps -> translated speech."""
         ...
 
+    def to(self, device: str) -> Translator:
+        """The same translator, computing on `device`."""
+        ...
+
 
 # --- inputs and outputs of the sequence models ----------------------------------------------
 
@@ -71,7 +75,7 @@ def clip_vector(frames: torch.Tensor) -> torch.Tensor:
     2 x 64) and the object strip in colour at the first and last step (what it is,
     2 x 3 x 64), 512 values in all.
     """
-    ends = torch.tensor([0, frames.shape[1] - 1])
+    ends = torch.tensor([0, frames.shape[1] - 1], device=frames.device)
     x = F.adaptive_avg_pool2d(video_input(frames, ends).flatten(0, 1), BASELINE_SIZE)
     x = x.view(len(frames), 2, VIDEO_IN, BASELINE_SIZE, BASELINE_SIZE)
     grey = x[:, :, :3].mean(dim=2).flatten(1)
@@ -90,8 +94,8 @@ def steps_mel(steps: torch.Tensor) -> torch.Tensor:
     return denormalise_logmel(steps.reshape(len(steps), -1, steps.shape[-1] // AUDIO_STRIDE))
 
 
-def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Tensor]]
-             ) -> dict[str, np.ndarray]:
+def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Tensor]],
+             device: str = "cpu") -> dict[str, np.ndarray]:
     frames = np.asarray(frames)
     if frames.ndim != 5 or frames.shape[-1] != CHANNELS or frames.dtype != np.uint8:
         raise CrossmodalError(
@@ -100,8 +104,8 @@ def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Te
     parts: dict[str, list[np.ndarray]] = {}
     with torch.no_grad():
         for i in range(0, len(frames), BATCH):
-            for key, value in fn(torch.from_numpy(frames[i : i + BATCH])).items():
-                parts.setdefault(key, []).append(value.float().numpy())
+            for key, value in fn(torch.from_numpy(frames[i : i + BATCH]).to(device)).items():
+                parts.setdefault(key, []).append(value.float().cpu().numpy())
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -158,6 +162,13 @@ class VAESeq2Seq:
         self.vae = vae.eval()
         self.members = [m.eval() for m in members]
         self.average = AVERAGES[average]
+        self.device = "cpu"
+
+    def to(self, device: str) -> VAESeq2Seq:
+        self.device = device
+        for module in (self.vae, *self.members):
+            module.to(device)
+        return self
 
     def translate(self, frames: np.ndarray) -> Translation:
         def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -166,7 +177,7 @@ class VAESeq2Seq:
             return {"latents": torch.stack(latents).mean(dim=0),
                     "logmel": self.average(self.vae.audio.decode, latents)}
 
-        out = _batched(frames, run)
+        out = _batched(frames, run, self.device)
         return Translation(out["logmel"], latents=out["latents"])
 
 
@@ -177,10 +188,17 @@ class RawSeq2Seq:
 
     def __init__(self, members: list[SlotTranslator]) -> None:
         self.members = [m.eval() for m in members]
+        self.device = "cpu"
+
+    def to(self, device: str) -> RawSeq2Seq:
+        self.device = device
+        for module in self.members:
+            module.to(device)
+        return self
 
     def translate(self, frames: np.ndarray) -> Translation:
         out = _batched(frames, lambda x: {
-            "logmel": steps_mel(_mean(self.members, raw_video_steps(x)))})
+            "logmel": steps_mel(_mean(self.members, raw_video_steps(x)))}, self.device)
         return Translation(out["logmel"])
 
 
@@ -191,6 +209,10 @@ class Baseline:
 
     def __init__(self, model: BaselineTranslator) -> None:
         self.model = model
+
+    def to(self, device: str) -> Baseline:
+        """The baseline's quantiser and units are numpy: it translates on the CPU."""
+        return self
 
     def translate(self, frames: np.ndarray) -> Translation:
         vectors = _batched(frames, lambda x: {"v": clip_vector(x)})["v"]

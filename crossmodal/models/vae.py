@@ -72,7 +72,7 @@ def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torc
     the same values as slicing the full result, at a third of the cost for five steps of 15.
     """
     if steps is None:
-        steps = torch.arange(frames.shape[1])
+        steps = torch.arange(frames.shape[1], device=frames.device)
     views = _views(frames[:, steps])
     whole, strip = views[:, :, :3], views[:, :, 3:6]
     grey = _views(frames[..., :3]).mean(dim=2, keepdim=True)  # every step: cheap beside medians
