@@ -17,6 +17,7 @@ from crossmodal.models.schedules import SCHEDULES  # noqa: E402
 from crossmodal.models.vae import VAEConfig, VAEPair  # noqa: E402
 from crossmodal.pipeline import RunSettings  # noqa: E402
 from crossmodal.representation_run import DEFAULT_VAE_STEPS, train_representation  # noqa: E402
+from crossmodal.run_defaults import RECOGNIZER_SPEECH_TAKES  # noqa: E402
 from crossmodal.train.vae import ALIGN_WEIGHT  # noqa: E402
 
 COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig",
@@ -27,7 +28,8 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEP
               seed: int = 0, schedules: tuple[str, ...] = SCHEDULES,
               progress: bool = True, translator_steps: int = 0,
               recognizer_steps: int = 2000, align_weight: float = ALIGN_WEIGHT,
-              video_streams: int = 1) -> list[dict]:
+              video_streams: int = 1,
+              recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES) -> list[dict]:
     """Train every schedule (resuming any that a killed sweep left half done).
 
     With `translator_steps`, each schedule's VAE pair also gets our translator, and
@@ -47,6 +49,7 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = DEFAULT_VAE_STEP
             settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
                                    align_weight=align_weight, translator_steps=translator_steps,
                                    recognizer_steps=recognizer_steps, translator_members=1,
+                                   recognizer_speech_takes=recognizer_speech_takes,
                                    recognizer=str(out / "recognizer"))
             report["utterance_acc"] = _utterance_acc(prepared, vae, out, settings, progress)
         rows.append({c: report.get(c, "") for c in COLUMNS})

@@ -33,9 +33,13 @@ def _exclusive(lock: Path) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two voices x 50 utterances = 100 real MP4 clips, their features already cached."""
+    """Two voices x 50 utterances = 100 real MP4 clips, their features already cached, and
+    the recogniser's speech of every other voice (TINY_RUN_STEPS), spoken while this process
+    has not yet loaded espeak-ng, so that its fast fork path applies."""
     from crossmodal.data.generate import generate
     from crossmodal.data.manifest import MANIFEST, read_manifest
+    from crossmodal.data.splits import test_voices
+    from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
     from crossmodal.features.store import build_features
 
     shared = _run_dir(tmp_path_factory)
@@ -43,7 +47,11 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with _exclusive(shared / "tiny_data.lock"):
         if not (root / MANIFEST).is_file():
             generate(root, n_voices=2, seed=0, workers=2, progress=False)
-            build_features(root, read_manifest(root)[0], progress=False)
+            records = read_manifest(root)[0]
+            build_features(root, records, progress=False)
+            unseen = set(test_voices([r.voice for r in records], seed=0))
+            speech_corpus(root / "speech", corpus_voices(unseen),
+                          TINY_RUN_STEPS["recognizer_speech_takes"], seed=0, workers=2)
     return root
 
 

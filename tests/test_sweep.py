@@ -12,7 +12,7 @@ from crossmodal.sweep import COLUMNS, run_sweep
 def test_sweep_writes_one_row_per_schedule(tiny_data: Path, tmp_path: Path) -> None:
     prepared = prepare(tiny_data, None, 0, progress=False)
     run_sweep(prepared, tmp_path, steps=6, schedules=("constant", "capacity"), progress=False,
-              translator_steps=10, recognizer_steps=10)
+              translator_steps=10, recognizer_steps=10, recognizer_speech_takes=1)
     with open(tmp_path / "sweep.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["schedule"] for r in rows] == ["constant", "capacity"]
@@ -24,7 +24,7 @@ def test_sweep_writes_one_row_per_schedule(tiny_data: Path, tmp_path: Path) -> N
     # a second call resumes: nothing retrained, same table
     before = (tmp_path / "sweep.csv").read_text()
     run_sweep(prepared, tmp_path, steps=6, schedules=("constant", "capacity"), progress=False,
-              translator_steps=10, recognizer_steps=10)
+              translator_steps=10, recognizer_steps=10, recognizer_speech_takes=1)
     assert (tmp_path / "sweep.csv").read_text() == before
 
 
