@@ -1,11 +1,12 @@
 """How much each stage of a run costs, per training step, here and at another revision.
 
-Every stage is timed twice through the real `crossmodal train` command, at `steps` and at
-2 x `steps`, one task at a time on one thread, after a run of 2 steps has filled the dataset's
-caches: the difference is the cost of `steps` steps and
-the rest is what a stage pays once (loading, encoding, its report). The full-scale cost of a
-run follows from the default step counts and members. `--compare REV` measures a checkout of
-another revision (a git worktree) the same way, in the same call, with the same Python.
+Every stage is timed twice through the real `crossmodal train` command (stopped once its
+training is timed, before its evaluation), at `steps` and at 2 x `steps`, one task at a time
+on one thread, after a run of 2 steps has filled the dataset's caches: the difference is the
+cost of `steps` steps and the rest is what a stage pays once (loading, encoding, its report).
+The full-scale cost of a run follows from the default step counts and members. `--compare REV`
+measures a checkout of another revision (a git worktree) the same way, in the same call, with
+the same Python.
 """
 
 from __future__ import annotations
@@ -70,20 +71,31 @@ def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str])
                "--translator-members", "1", *options, *one_thread]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, env=env, cwd=tree, stdout=subprocess.DEVNULL,
+                                   stderr=errors, text=True)
+        # the stage times are written when training ends: the evaluation after is not timed
+        while process.poll() is None and not (out / "fit_seconds.json").is_file():
+            time.sleep(0.5)
+        if process.poll() is None:
+            process.terminate()
+        process.wait()
+        wall = time.perf_counter() - start
+        if not (out / "fit_seconds.json").is_file():
+            errors.seek(0)
+            last = (errors.read().strip().splitlines() or ["no output"])[-1]
+            raise CrossmodalError(f"`crossmodal train` at {tree} failed: {last}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise CrossmodalError(f"`crossmodal train` at {tree} failed: {last}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"stages": _stage_seconds(out), "wall": wall, "cpu": cpu}
 
 
-def measure(tree: Path, data: Path, steps: int, one_thread: list[str]) -> list[StageCost]:
+def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
+            warm: bool = True) -> list[StageCost]:
     """Every stage's cost per step and fixed cost for the code in `tree`."""
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
-        _train(tree, data, Path(tmp) / "warm", 2, one_thread)  # fills the dataset's caches
+        if warm:  # fills the dataset's caches (features, the recogniser's speech)
+            _train(tree, data, Path(tmp) / "warm", 2, one_thread)
         short = _train(tree, data, Path(tmp) / "short", steps, one_thread)
         long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread)
     costs = []
@@ -120,7 +132,7 @@ def bench_speed(data: Path, out: Path, steps: int = 20, compare: str | None = No
             tree = worktree(compare, here, Path(tmp) / "tree")
             try:
                 # older revisions have no --jobs: they train one stage after another anyway
-                results[compare] = [asdict(c) for c in measure(tree, data, steps, [])]
+                results[compare] = [asdict(c) for c in measure(tree, data, steps, [], False)]
             finally:
                 subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force",
                                 str(tree)], capture_output=True)

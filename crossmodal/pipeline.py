@@ -41,6 +41,7 @@ from crossmodal.representation_run import VAE_LR, train_representation
 from crossmodal.run_defaults import (
     BASELINE_HIDDEN,
     BASELINE_STEPS,
+    PRECISION,
     RECOGNIZER_SPEECH_TAKES,
     RECOGNIZER_STEPS,
     TRANSLATOR_AVERAGE,
@@ -100,7 +101,7 @@ class RunSettings:
     # how our translator's members are combined: their latents or their log-mels (translators)
     translator_average: str = TRANSLATOR_AVERAGE
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
-    precision: str = "fp32"  # fp32, bf16, or auto: bf16 where the hardware does it natively
+    precision: str = PRECISION  # fp32, bf16, or auto: bf16 where the hardware has it natively
     # the recogniser also hears every espeak-ng voice but the test voices say each sentence
     # this many times (features.speech_corpus); 0: the dataset's training voices only
     recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES

@@ -57,3 +57,6 @@ TRANSLATOR_LOGMEL_WEIGHT = 0.1
 #: 0.553), grounding 0.960 against 0.963, held-out pairs 0.938 against 0.932 (docs/results.md,
 #: "Averaging the members' sounds").
 TRANSLATOR_AVERAGE = "logmel"
+#: Training arithmetic (train.hardware): every full-scale figure was measured in fp32, and bf16
+#: is untested for accuracy on a machine that does it natively.
+PRECISION = "fp32"
