@@ -81,7 +81,7 @@ def default_jobs(device: str, threads_each: int = 1) -> int:
 
 def check_jobs(jobs: int) -> None:
     if jobs < 0:
-        raise CrossmodalError(f"--jobs must be >= 0 (0: one per core), got {jobs}")
+        raise CrossmodalError(f"--jobs must be >= 0 (0: one per --threads cores), got {jobs}")
 
 
 @contextlib.contextmanager
