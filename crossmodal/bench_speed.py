@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -62,15 +61,13 @@ def _stage_seconds(run: Path) -> dict[str, float]:
     return seconds
 
 
-def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str]) -> dict:
-    """One `crossmodal train` of `tree`'s code at `steps` steps a stage; stage seconds and the
-    process's CPU seconds."""
+def _train(tree: Path, data: Path, out: Path, steps: int,
+           one_thread: list[str]) -> dict[str, float]:
+    """One `crossmodal train` of `tree`'s code at `steps` steps a stage; seconds per stage."""
     options = [f"--{o}={steps}" for o in dict.fromkeys(STAGE_STEPS.values())]
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "crossmodal.cli", "train", str(data), "--out", str(out),
                "--translator-members", "1", *options, *one_thread]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(command, env=env, cwd=tree, stdout=subprocess.DEVNULL,
                                    stderr=errors, text=True)
@@ -80,14 +77,11 @@ def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str])
         if process.poll() is None:
             process.terminate()
         process.wait()
-        wall = time.perf_counter() - start
         if not (out / "fit_seconds.json").is_file():
             errors.seek(0)
             last = (errors.read().strip().splitlines() or ["no output"])[-1]
             raise CrossmodalError(f"`crossmodal train` at {tree} failed: {last}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"stages": _stage_seconds(out), "wall": wall, "cpu": cpu}
+    return _stage_seconds(out)
 
 
 def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
@@ -100,7 +94,7 @@ def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
         long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread)
     costs = []
     for stage in STAGE_STEPS:
-        a, b = short["stages"].get(stage), long["stages"].get(stage)
+        a, b = short.get(stage), long.get(stage)
         if a is None or b is None:
             continue
         per_step = max(0.0, (b - a) / steps)

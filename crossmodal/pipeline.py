@@ -9,7 +9,8 @@ Every stage resumes: a killed run picks up from the last checkpoint of the stage
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +278,13 @@ class RunContext:
     settings: RunSettings
     compute: Compute
     progress: bool
+    # sequences built once per process and shared by its members (a worker's copy is its own)
+    pairs: dict[str, SequencePairs] = field(default_factory=dict)
+
+    def shared_pairs(self, key: str, build: Callable[[], SequencePairs]) -> SequencePairs:
+        if key not in self.pairs:
+            self.pairs[key] = build()
+        return self.pairs[key]
 
 
 def _fit_vae(ctx: RunContext) -> None:
@@ -331,21 +339,11 @@ def _targets(prepared: Prepared) -> torch.Tensor:
     return prepared.data["train"].canonical[:, list(TARGET_AUDIO)].float()
 
 
-_CODES: dict[tuple[int, Path], SequencePairs] = {}  # a worker's members share one encoding
-
-
-def _translator_pairs(prepared: Prepared, vae: VAEPair, vae_dir: Path,
-                      weight: float) -> SequencePairs:
-    key = (id(prepared), vae_dir.resolve())
-    if key not in _CODES:
-        codes = encode_split(vae, prepared.data["train"],
-                             keys=("video_mu", "audio_canonical_mu"))
-        target = codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]
-        _CODES.clear()
-        _CODES[key] = SequencePairs(torch.from_numpy(codes["video_mu"]),
-                                    torch.from_numpy(target),
-                                    logmel=_targets(prepared) if weight > 0 else None)
-    return _CODES[key]
+def _translator_pairs(prepared: Prepared, vae: VAEPair, weight: float) -> SequencePairs:
+    codes = encode_split(vae, prepared.data["train"], keys=("video_mu", "audio_canonical_mu"))
+    return SequencePairs(torch.from_numpy(codes["video_mu"]),
+                         torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]),
+                         logmel=_targets(prepared) if weight > 0 else None)
 
 
 def fit_translator(ctx: RunContext, member: int, vae_dir: Path | None = None) -> None:
@@ -356,7 +354,8 @@ def fit_translator(ctx: RunContext, member: int, vae_dir: Path | None = None) ->
     vae_dir = vae_dir or ctx.run / "vae"
     vae: VAEPair = load_vae(vae_dir)
     weight = ctx.settings.translator_logmel_weight
-    pairs = _translator_pairs(ctx.prepared, vae, vae_dir, weight)
+    pairs = ctx.shared_pairs(f"translator:{vae_dir.resolve()}",
+                             lambda: _translator_pairs(ctx.prepared, vae, weight))
     vae.audio.requires_grad_(False).eval().to(ctx.compute.device)
     d = vae.cfg.latent_dim
     _fit_member(ctx, pairs, ctx.settings.translator_config(d, d, vae.video.where_dims),
@@ -373,13 +372,18 @@ def _fit_member(ctx: RunContext, pairs: SequencePairs, cfg: TranslatorConfig, fo
                      extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]}, **loss)
 
 
-def fit_ablation(ctx: RunContext, member: int) -> None:
-    video = ctx.prepared.data["train"].video
+def _ablation_pairs(prepared: Prepared) -> SequencePairs:
+    video = prepared.data["train"].video
     source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
-    targets = _targets(ctx.prepared)
+    targets = _targets(prepared)
     target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
-    cfg = ctx.settings.translator_config(source.shape[-1], target.shape[-1])
-    _fit_member(ctx, SequencePairs(source, target), cfg, ctx.run / "ablation", member)
+    return SequencePairs(source, target)
+
+
+def fit_ablation(ctx: RunContext, member: int) -> None:
+    pairs = ctx.shared_pairs("ablation", lambda: _ablation_pairs(ctx.prepared))
+    cfg = ctx.settings.translator_config(pairs.source.shape[-1], pairs.target.shape[-1])
+    _fit_member(ctx, pairs, cfg, ctx.run / "ablation", member)
 
 
 def fit_baseline(ctx: RunContext) -> None:

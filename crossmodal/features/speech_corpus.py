@@ -63,8 +63,9 @@ def speech_corpus(cache: str | Path, voices: list[Voice], takes: int = 1, seed: 
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     files = [_voice_file(cache, v, takes, seed) for v in voices]
-    todo = [(f, v, takes, seed) for f, v in zip(files, voices, strict=True)
-            if read_npz(f, ("logmels", "ids")) is None]
+    arrays = [read_npz(f, ("logmels", "ids")) for f in files]
+    todo = [(f, v, takes, seed) for f, v, a in zip(files, voices, arrays, strict=True)
+            if a is None]
     if todo:
         print(f"speaking {len(todo)} voice(s) x {takes * len(SENTENCES)} sentences for the "
               "recogniser", file=sys.stderr, flush=True)
@@ -72,7 +73,8 @@ def speech_corpus(cache: str | Path, voices: list[Voice], takes: int = 1, seed: 
         ctx = multiprocessing.get_context("fork" if speech.engine_unused() else "spawn")
         with ctx.Pool(max(1, min(workers, len(todo))), maxtasksperchild=1) as pool:
             pool.map(_speak_voice, todo, chunksize=1)
-    arrays = [read_npz(f, ("logmels", "ids")) for f in files]
+        arrays = [a if a is not None else read_npz(f, ("logmels", "ids"))
+                  for f, a in zip(files, arrays, strict=True)]
     missing = [str(f) for f, a in zip(files, arrays, strict=True) if a is None]
     if missing:
         raise CrossmodalError(f"speech corpus files could not be written: {missing[0]}")

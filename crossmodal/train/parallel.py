@@ -80,16 +80,26 @@ def run_tasks(tasks: list[Task], context: Any, jobs: int, threads_each: int,
     global _CONTEXT
     priority = _order(tasks)
     pending = sorted(tasks, key=lambda t: -priority[t.name])
-    done: dict[str, float] = {}
-    if jobs <= 1:
-        for task in _topological(pending):
-            print(f"  - {task.name}", flush=True)
-            _CONTEXT = context
-            done[task.name] = round(_call(task, threads_each), 1)
-        return done
-
     _CONTEXT = context
-    bar = tqdm(total=len(tasks), desc="tasks", unit="task", disable=None if progress else True)
+    try:
+        if jobs <= 1:
+            return {task.name: _in_process(task, threads_each) for task in _topological(pending)}
+        return _in_workers(pending, jobs, threads_each, progress)
+    finally:
+        _CONTEXT = None
+
+
+def _in_process(task: Task, threads_each: int) -> float:
+    print(f"  - {task.name}", flush=True)
+    return round(_call(task, threads_each), 1)
+
+
+def _in_workers(pending: list[Task], jobs: int, threads_each: int,
+                progress: bool) -> dict[str, float]:
+    """`pending` (longest chain first) in `jobs` forked workers, each task once its
+    dependencies are done."""
+    done: dict[str, float] = {}
+    bar = tqdm(total=len(pending), desc="tasks", unit="task", disable=None if progress else True)
     running: dict[Future, Task] = {}
     # fork: workers see the parent's data without a copy; spawn would pickle all of it
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
@@ -112,7 +122,6 @@ def run_tasks(tasks: list[Task], context: Any, jobs: int, threads_each: int,
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
-        _CONTEXT = None
     return done
 
 
