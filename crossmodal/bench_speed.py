@@ -7,6 +7,12 @@ cost of `steps` steps and the rest is what a stage pays once (loading, encoding,
 The full-scale cost of a run follows from the default step counts and members. `--compare REV`
 measures a checkout of another revision (a git worktree) the same way, in the same call, with
 the same Python.
+
+For this checkout only, each stage's step is also counted in this process at the default
+settings (crossmodal.train.flops, whose docstring says what each figure holds): its GFLOP
+(forward and backward), its peak memory in MB (the model, its gradients and AdamW state and
+one step's activations, on the CPU) and its batch size, which over the timed seconds per step
+gives samples per second on one thread.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import write_json
@@ -30,6 +37,9 @@ from crossmodal.run_defaults import (
     TRANSLATOR_STEPS,
     VAE_STEPS,
 )
+
+if TYPE_CHECKING:
+    from crossmodal.train.flops import Footprint
 
 #: Stages and the step option of `crossmodal train` that sets their length.
 STAGE_STEPS = {"recognizer": "recognizer-steps", "vae": "vae-steps",
@@ -48,6 +58,11 @@ class StageCost:
     seconds_per_step: float  # one thread, so also core-seconds per step
     fixed_seconds: float  # paid once per stage whatever its length
     full_scale_seconds: float  # at the default steps and members, one thread
+    # this checkout's code at the default settings only (None for --compare's revision)
+    batch_size: int | None = None  # items per training step
+    gflop_per_step: float | None = None  # forward and backward, counted (train.flops)
+    samples_per_second: float | None = None  # batch_size / seconds_per_step, one thread
+    peak_mb: float | None = None  # one training step's memory on the CPU (train.flops)
 
 
 def _stage_seconds(run: Path) -> dict[str, float]:
@@ -103,6 +118,24 @@ def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
     return costs
 
 
+def footprints(data: Path) -> dict[str, Footprint]:
+    """Each stage's step counted at the default settings, on one thread (train.flops)."""
+    from crossmodal.pipeline import RunSettings, prepare_run
+    from crossmodal.train.flops import stage_footprints
+    from crossmodal.train.hardware import threads
+
+    settings = RunSettings(data=str(data))
+    with threads(1):
+        return stage_footprints(prepare_run(settings, progress=False), settings)
+
+
+def with_footprint(cost: StageCost, found: Footprint) -> StageCost:
+    """`cost` with its stage's counted step and the samples per second they give."""
+    per_second = found.batch_size / cost.seconds_per_step if cost.seconds_per_step > 0 else None
+    return replace(cost, batch_size=found.batch_size, gflop_per_step=found.gflop_per_step,
+                   samples_per_second=per_second, peak_mb=found.peak_mb)
+
+
 def worktree(rev: str, repo: Path, into: Path) -> Path:
     """A checkout of `rev` of the git repository at `repo`, in `into`."""
     done = subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(into), rev],
@@ -120,7 +153,9 @@ def bench_speed(data: Path, out: Path, steps: int = 20, compare: str | None = No
     if steps < 2:
         raise CrossmodalError(f"--steps must be >= 2, got {steps}")
     here = Path(__file__).resolve().parents[1]
-    results = {"here": [asdict(c) for c in measure(here, data, steps, ["--jobs=1"])]}
+    costs = measure(here, data, steps, ["--jobs=1"])
+    counted = footprints(data)
+    results = {"here": [asdict(with_footprint(c, counted[c.stage])) for c in costs]}
     if compare:
         with tempfile.TemporaryDirectory(prefix="bench-rev-") as tmp:
             tree = worktree(compare, here, Path(tmp) / "tree")
@@ -136,20 +171,37 @@ def bench_speed(data: Path, out: Path, steps: int = 20, compare: str | None = No
     return results
 
 
+#: The table's columns for this checkout; --compare adds the other revision's total and ratio.
+COLUMNS = ("stage", "s/step", "fixed s", "full scale, core-s", "GFLOP/step", "samples/s",
+           "peak MB")
+
+
 def markdown(results: dict, compare: str | None) -> str:
     here = {c["stage"]: c for c in results["here"]}
-    lines = ["| stage | s/step | fixed s | full scale, core-s |"
-             + (f" {compare} full scale, core-s | ratio |" if compare else ""),
-             "|---|---|---|---|" + ("---|---|" if compare else "")]
     other = {c["stage"]: c for c in results.get(compare, [])} if compare else {}
+    extra = [f"{compare} full scale, core-s", "ratio"] if compare else []
+    lines = [_row([*COLUMNS, *extra]), "|" + "---|" * (len(COLUMNS) + len(extra))]
     for stage, c in here.items():
-        row = (f"| {stage} | {c['seconds_per_step']:.3f} | {c['fixed_seconds']:.1f} | "
-               f"{c['full_scale_seconds']:.0f} |")
+        cells = [stage, f"{c['seconds_per_step']:.3f}", f"{c['fixed_seconds']:.1f}",
+                 f"{c['full_scale_seconds']:.0f}", _figure(c.get("gflop_per_step"), ".4g"),
+                 _figure(c.get("samples_per_second"), ".1f"), _figure(c.get("peak_mb"), ".0f")]
         if compare and stage in other:
             old = other[stage]["full_scale_seconds"]
-            row += f" {old:.0f} | {old / max(c['full_scale_seconds'], 1e-9):.2f}x |"
-        lines.append(row)
+            cells += [f"{old:.0f}", f"{old / max(c['full_scale_seconds'], 1e-9):.2f}x"]
+        lines.append(_row(cells))
     total = sum(c["full_scale_seconds"] for c in here.values())
-    lines.append(f"| all | | | {total:.0f} |" + (
-        f" {sum(c['full_scale_seconds'] for c in other.values()):.0f} | |" if compare else ""))
+    old_total = [f"{sum(c['full_scale_seconds'] for c in other.values()):.0f}", ""]
+    lines.append(_row(["all", "", "", f"{total:.0f}", "", "", "", *(old_total if compare else [])]))
+    if compare:
+        lines += ["", f"GFLOP/step, samples/s and peak MB are this checkout's; {compare} is "
+                  "timed only."]
     return "\n".join(lines) + "\n"
+
+
+def _row(cells: list[str]) -> str:
+    return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A counted figure, or "-" where it was not counted (another revision, no /proc)."""
+    return "-" if value is None else format(value, spec)

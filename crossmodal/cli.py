@@ -1,4 +1,5 @@
-"""The `crossmodal` command: one verb per stage, plus the end-to-end demo."""
+"""The `crossmodal` command: one verb per stage, plus the end-to-end demo; the research
+diagnostics are under `crossmodal diagnose` (crossmodal.diagnose.cli)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from crossmodal import run_defaults as defaults
+from crossmodal.diagnose.cli import app as diagnose_app
 from crossmodal.errors import CrossmodalError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -25,7 +27,9 @@ def generate(
         help="Times each voice says the 50 utterances, over new renders (2 = twice the clips; "
              "take 0 is the takes=1 set).")] = 1,
 ) -> None:
-    """Render the paired video-speech dataset as real MP4 files with a manifest."""
+    """Render the video-speech dataset: MP4 clips and a manifest.
+
+    The paired video-speech dataset as real MP4 files, with manifest.csv and a contact sheet."""
     from crossmodal.data.generate import generate as run
 
     records, seconds = run(out, voices, seed, workers or None, takes=takes)
@@ -36,7 +40,7 @@ def generate(
 
 @app.command()
 def check(data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")]) -> None:
-    """Validate every clip and manifest row; exit 1 if anything is wrong."""
+    """Validate every clip and manifest row; exit 1 if any is bad."""
     from crossmodal.data.check import check_dataset
 
     total, problems = check_dataset(data)
@@ -61,8 +65,6 @@ def schedules(
 
 
 Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
-DiagnosedRun = Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")]
-ClipSplit = Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")]
 Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
 VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
 VaeLr = Annotated[float | None, typer.Option(
@@ -100,6 +102,9 @@ TranslatorLogmelWeight = Annotated[float | None, typer.Option(
 TranslatorAverage = Annotated[str | None, typer.Option(
     help="How our translator's members are combined: latent (decode their mean latent) or "
          f"logmel (average their decoded log-mels) (default: {defaults.TRANSLATOR_AVERAGE}).")]
+VaeFrames = Annotated[int | None, typer.Option(
+    help="Video steps of each clip the VAE pair trains on per step, the first and last "
+         "among them (default: 5 of 15).")]
 
 
 Device = Annotated[str, typer.Option(help="Where to train: auto (a GPU if torch sees one), "
@@ -166,7 +171,7 @@ RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "trans
                "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
                "vae_audio_channels", "translator_hidden", "video_streams", "where_view",
                "translator_members", "translator_reader", "translator_logmel_weight",
-               "translator_average", "precision")
+               "translator_average", "precision", "validation", "vae_frames")
 
 
 def _settings(data: Path, holdout: str, options: dict[str, object]):
@@ -175,7 +180,7 @@ def _settings(data: Path, holdout: str, options: dict[str, object]):
     from crossmodal.data.splits import parse_holdout
     from crossmodal.pipeline import RunSettings
 
-    given = {k: options[k] for k in RUN_OPTIONS if options[k] is not None}
+    given = {k: options[k] for k in RUN_OPTIONS if options.get(k) is not None}
     return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, **given)
 
 
@@ -204,22 +209,27 @@ def train(
     translator_logmel_weight: TranslatorLogmelWeight = None,
     translator_average: TranslatorAverage = None,
     precision: Precision = None,
+    vae_frames: VaeFrames = None,
+    validation: Annotated[bool, typer.Option(
+        help="Train and score on the splits for choosing settings: validation voices and a "
+             "validation holdout, with the reported test voices and holdout left out.")] = False,
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
 ) -> None:
-    """Train every model of one run (VAEs, translator, ablation, baseline, recogniser),
-    then evaluate it and write its report."""
+    """Train every model of one run, then evaluate and report it.
+
+    The VAEs, our translator, the ablation, the baseline and the recogniser; then the run is
+    evaluated and its report written."""
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
-    from crossmodal.experiment import prepare
-    from crossmodal.pipeline import check_resumable, fit_run
+    from crossmodal.pipeline import check_resumable, fit_run, prepare_run
 
     settings = _settings(data, holdout, locals())
     execution = _execution(device, jobs, threads)
     check_resumable(out, settings)  # before the features load
     execution.plan(settings.precision)  # a bad device or --jobs fails before the features
-    prepared = prepare(data, settings.holdout, seed)
+    prepared = prepare_run(settings)
     fit_run(prepared, out, settings, execution=execution)
     results = evaluate_run(out, prepared=prepared)
     write_report(out, results)
@@ -244,7 +254,9 @@ def _print_summary(results: dict) -> None:
 
 @app.command()
 def evaluate(run: Annotated[Path, typer.Argument(help="Run folder of train or demo.")]) -> None:
-    """Score every model of a run the same way; write metrics.json files and report.html."""
+    """Score every model of a run; write metrics and report.html.
+
+    Every model is scored the same way; writes the metrics.json files and report.html."""
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
 
@@ -255,155 +267,6 @@ def evaluate(run: Annotated[Path, typer.Argument(help="Run folder of train or de
                f"{run / 'report.html'}")
 
 
-@app.command("probe-features")
-def probe_features(
-    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
-    view: Annotated[str, typer.Option(help="Which view of a step: object or whole.")] = "object",
-    steps: Annotated[int, typer.Option(help="Probe training steps.")] = 1500,
-    seed: Annotated[int, typer.Option(help="Seed of the split and the probe.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")] = None,
-) -> None:
-    """Diagnosis: how well a CNN trained with object labels names objects from one view of
-    the video features (test voices' clips). Labels never reach the pipeline's models."""
-    from crossmodal.data.vocabulary import OBJECTS
-    from crossmodal.eval.feature_probe import check_probe, probe_objects
-    from crossmodal.experiment import prepare
-    from crossmodal.io import write_json
-
-    check_probe(view, steps)
-    result = probe_objects(prepare(data, None, seed), view, steps, seed)
-    typer.echo(f"object accuracy from the {view} view: {result.accuracy:.3f} "
-               f"({result.n_test} test frames)")
-    typer.echo("true \\ said " + "".join(f"{o:>7}" for o in OBJECTS))
-    for obj, row in zip(OBJECTS, result.confusion, strict=True):
-        typer.echo(f"{obj:>12} " + "".join(f"{n:>7}" for n in row))
-    if out is not None:
-        write_json(out, result.to_dict())
-        typer.echo(f"wrote {out}")
-
-
-@app.command("probe-codes")
-def probe_codes_command(
-    run: DiagnosedRun,
-) -> None:
-    """Diagnosis: how well a linear read-out trained with labels names the object and the
-    action from the run's video codes, per split. Writes RUN/code_probe.json."""
-    from crossmodal.eval.code_probe import PROBE_FILE, probe_codes
-
-    result = probe_codes(run)
-    typer.echo("factor   " + "".join(f"{s:>9}" for s in result["items"]))
-    for factor in ("object", "action"):
-        typer.echo(f"{factor:<8} " + "".join(f"{v:>9.3f}" for v in result[factor].values()))
-    for split, accs in result["object_per_video_version"].items():
-        typer.echo(f"  object, {split}, per video version: "
-                   + ", ".join(f"{v} {a:.3f}" for v, a in accs.items()))
-    for sentence, acc in result.get("action_per_holdout_sentence", {}).items():
-        typer.echo(f"  action of '{sentence}': {acc:.3f}")
-    typer.echo(f"wrote {run / PROBE_FILE}")
-
-
-@app.command("splice-bound")
-def splice_bound_command(
-    run: DiagnosedRun,
-) -> None:
-    """Diagnosis: how often the recogniser hears an object whose real still word is spliced
-    into real moving sentences, per object and action: what the run's audio space lets a
-    word carry from one sentence to another. Writes RUN/splice_bound.json."""
-    from crossmodal.eval.splice_bound import SPLICE_FILE, splice_bound
-
-    result = splice_bound(run)
-    steps = ", ".join(f"{a} {s[0]}-{s[1] - 1}" for a, s in result["word_steps"].items())
-    typer.echo(f"word steps: {steps}")
-    columns = list(next(iter(result["object_heard"].values())))
-    typer.echo("object heard " + "".join(f"{c:>8}" for c in columns))
-    for obj, row in result["object_heard"].items():
-        typer.echo(f"{obj:<12} " + "".join(f"{row.get(c, float('nan')):>8.3f}"
-                                           for c in columns))
-    typer.echo(f"wrote {run / SPLICE_FILE} ({result['spliced']} spliced sentences)")
-
-
-@app.command("mean-voice")
-def mean_voice_command(
-    run: DiagnosedRun,
-    split: Annotated[str, typer.Option(help="Whose voices to average: train, test or "
-                                            "holdout.")] = "train",
-) -> None:
-    """Diagnosis: per sentence, what the recogniser hears in the mean latent over the split's
-    voices (the latent loss's optimum) and in the latent that decodes closest to all of them
-    (the log-mel loss's optimum). Writes RUN/mean_voice.json."""
-    from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, mean_voice
-
-    result = mean_voice(run, split)
-    for text, heard in result["sentences"].items():
-        wrong = {k: v for k, v in heard.items() if v != text}
-        if wrong:
-            typer.echo(f"{text!r}: " + ", ".join(f"{k} heard as {v!r}" for k, v in wrong.items()))
-    right = ", ".join(f"{k} {v:.3f}" for k, v in result["heard_right"].items())
-    typer.echo(f"sentences heard right: {right}")
-    typer.echo(f"wrote {run / MEAN_VOICE_FILE}")
-
-
-@app.command("reading")
-def reading_command(
-    run: DiagnosedRun,
-    split: ClipSplit = "holdout",
-) -> None:
-    """Diagnosis: per sentence, how spread our translator's onset is (effective number of
-    onset steps, 1 = one onset), where it peaks, and the most it reads the word at once
-    (coverage). Needs a phase-type reader. Writes RUN/reading.json."""
-    from crossmodal.eval.reading import READING_FILE, reading
-
-    result = reading(run, split)
-    typer.echo(f"{'sentence':<32}{'onsets':>8}{'onset':>7}{'coverage':>10}")
-    for text, row in result["sentences"].items():
-        typer.echo(f"{text:<32}{row['effective_onsets']:>8.1f}{row['onset']:>7.1f}"
-                   f"{row['peak_coverage']:>10.3f}")
-    typer.echo(f"wrote {run / READING_FILE} ({result['items']} items, "
-               f"{result['members']} members, {result['steps']} steps)")
-
-
-@app.command("members")
-def members_command(
-    run: DiagnosedRun,
-    members: Annotated[int | None, typer.Option(
-        min=1, help="How many members to score; more than the run's where more were trained "
-                    "beside it. Default: the run's own.")] = None,
-) -> None:
-    """Diagnosis: per split, each translator member's utterance_acc alone, and each way of
-    combining them over the first k members. Writes RUN/members.json."""
-    from crossmodal.eval.members import MEMBERS_FILE, member_accuracy
-
-    result = member_accuracy(run, members)
-    for split, row in result["splits"].items():
-        typer.echo(f"{split} ({row['items']} items), each member: "
-                   + ", ".join(f"{a:.3f}" for a in row["member"]))
-        for name, accs in row["first_k"].items():
-            typer.echo(f"  {name} average of the first 1..{result['members']}: "
-                       + ", ".join(f"{a:.3f}" for a in accs))
-    typer.echo(f"wrote {run / MEMBERS_FILE} (the run combines its members by "
-               f"{result['average']!r})")
-
-
-@app.command("decoder-paths")
-def decoder_paths_command(
-    run: DiagnosedRun,
-    split: ClipSplit = "holdout",
-) -> None:
-    """Diagnosis: per sentence, what our translator's decoder says through its template alone
-    (motion), its word alone (appearance read by motion) and both, as the recogniser hears
-    each. Writes RUN/decoder_paths_SPLIT.json."""
-    from crossmodal.eval.decoder_paths import PATHS, decoder_paths, paths_file
-
-    result = decoder_paths(run, split)
-    typer.echo(f"{'sentence / object right':<32}" + "".join(f"{p:>16}" for p in PATHS))
-    rows = [*result["sentences"].items(), ("all", result["right"])]
-    for text, row in rows:
-        typer.echo(f"{text:<32}" + "".join(
-            f"{row[p]['utterance_acc']:>9.3f} /{row[p]['object_acc']:>5.2f}" for p in PATHS))
-    typer.echo(f"wrote {run / paths_file(split)} ({result['items']} items, "
-               f"{result['members']} members)")
-
-
 @app.command()
 def translate(
     run: Annotated[Path, typer.Argument(help="Run folder made by train or demo.")],
@@ -411,7 +274,9 @@ def translate(
     output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")],
     device: Annotated[str, typer.Option(help="Where to translate: cpu, cuda or auto.")] = "cpu",
 ) -> None:
-    """Speak what a video shows; the last line printed is the sentence the recogniser hears."""
+    """Speak what a video shows, into a WAV file.
+
+    The last line printed is the sentence the recogniser hears."""
     from crossmodal.translate import Speaker
 
     spoken = Speaker(run, device=device).speak(video, output)
@@ -443,11 +308,14 @@ def reproduce(
     translator_logmel_weight: TranslatorLogmelWeight = None,
     translator_average: TranslatorAverage = None,
     precision: Precision = None,
+    vae_frames: VaeFrames = None,
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
 ) -> None:
-    """Every protocol: grounding, the default pairs holdout, the five object-motion folds."""
+    """Run every protocol and tabulate their results.
+
+    Grounding, the default pairs holdout, the five object-motion folds."""
     import time
 
     from crossmodal.eval.protocols import PROTOCOLS, run_protocols
@@ -473,7 +341,9 @@ def demo(
     jobs: Jobs = 0,
     threads: Threads = 1,
 ) -> None:
-    """Run the whole pipeline end to end on a small generated dataset and write a report."""
+    """Run the whole pipeline end to end on a small dataset.
+
+    A small generated dataset, every model of one run, and its report."""
     import time
 
     from crossmodal.demo import run_demo
@@ -500,6 +370,39 @@ def bench_speed_command(
 
     bench_speed(data, out, steps, compare)
     typer.echo((out / "bench_speed.md").read_text())
+
+
+@app.command("compute-study")
+def compute_study_command(
+    data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
+    out: Annotated[Path, typer.Option(help="Study folder (resumed if it exists).")],
+    study: Annotated[str, typer.Option(help="Which grid of settings (compute_study.STUDIES).")
+                     ] = "demo",
+    holdout: Annotated[str, typer.Option(help="The reported holdout, left out with the test "
+                                         "voices; the validation holdout is its neighbour.")
+                       ] = "pairs:rotate-knife,left-pen,right-phone,up-spoon,down-fork",
+    seed: Annotated[int, typer.Option(help="Seed of the splits and every model.")] = 0,
+    device: Device = "auto",
+    jobs: Jobs = 0,
+    threads: Threads = 1,
+) -> None:
+    """Validation accuracy against training core-seconds.
+
+    One setting changed at a time."""
+    from crossmodal.compute_study import check_study, run_study
+    from crossmodal.pipeline import RunSettings, prepare_run
+
+    base_changes, points = check_study(study)
+    base = RunSettings(data=str(data), holdout=holdout, seed=seed, validation=True,
+                       **base_changes)
+    execution = _execution(device, jobs, threads)
+    execution.plan(base.precision)
+    run_study(prepare_run(base), out, base, points, execution)
+    typer.echo((out / "compute_study.md").read_text() + f"plot {out / 'compute.png'}")
+
+
+app.add_typer(diagnose_app, name="diagnose",
+              help="Research diagnostics of the features and of finished runs.")
 
 
 def main() -> None:

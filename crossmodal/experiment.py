@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from crossmodal.data.manifest import ClipRecord, read_manifest
-from crossmodal.data.splits import Holdout, parse_holdout, split
+from crossmodal.data.splits import Holdout, parse_holdout, split, validation_split
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.store import Features, build_features
@@ -22,10 +22,11 @@ from crossmodal.train.pairs import PairData
 @dataclass
 class Prepared:
     root: Path
-    holdout: Holdout
+    holdout: Holdout  # what the "holdout" split holds (the validation one under validation)
     splits: dict[str, list[ClipRecord]]
     features: dict[str, Features]
     data: dict[str, PairData]
+    validation: bool = False  # the splits for choosing settings (data.splits.validation_split)
 
     def factors(self, name: str) -> dict[str, np.ndarray]:
         """Ground-truth factors of a split's clips, as integer ids."""
@@ -39,8 +40,9 @@ class Prepared:
 
 
 def prepare(root: str | Path, holdout: str | None = None, seed: int = 0,
-            progress: bool = True) -> Prepared:
-    """Read the dataset, split it by clip and voice, and load features for every split."""
+            progress: bool = True, validation: bool = False) -> Prepared:
+    """Read the dataset, split it by clip and voice (the validation splits if `validation`),
+    and load features for every split."""
     root = Path(root)
     records, problems = read_manifest(root)
     if problems:
@@ -50,10 +52,13 @@ def prepare(root: str | Path, holdout: str | None = None, seed: int = 0,
             f"run `crossmodal check {root}`"
         )
     parsed = parse_holdout(holdout)
-    parts = split(records, parsed, seed=seed)
+    if validation:
+        parts, parsed = validation_split(records, parsed, seed)
+    else:
+        parts = split(records, parsed, seed=seed)
     if not parts["train"]:
         raise CrossmodalError("the split leaves no training clip")
     features = build_features(root, records, progress=progress)
     by_split = {name: features.subset([r.clip_id for r in part]) for name, part in parts.items()}
     data = {name: PairData.from_features(f) for name, f in by_split.items() if f.clip_ids}
-    return Prepared(root, parsed, parts, by_split, data)
+    return Prepared(root, parsed, parts, by_split, data, validation)

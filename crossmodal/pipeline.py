@@ -63,7 +63,12 @@ from crossmodal.train.hardware import (
 from crossmodal.train.pairs import TRAIN_AUDIO
 from crossmodal.train.parallel import Task, run_tasks
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
-from crossmodal.train.vae import ALIGN_WEIGHT, check_align_weight
+from crossmodal.train.vae import (
+    ALIGN_WEIGHT,
+    VIDEO_STEPS_PER_CLIP,
+    check_align_weight,
+    check_frames,
+)
 
 RUN_FILE = "run.json"
 #: Target audio of the translators: the unshifted versions. Speed and pitch versions move the
@@ -78,9 +83,13 @@ class RunSettings:
     data: str
     holdout: str = "none"
     seed: int = 0
+    # train and score on the splits for choosing settings, apart from the reported test
+    # voices and holdout (data.splits.validation_split)
+    validation: bool = False
     schedule: str = "linear"
     vae_steps: int = VAE_STEPS
     vae_lr: float = VAE_LR
+    vae_frames: int = VIDEO_STEPS_PER_CLIP  # video steps per clip in each VAE batch
     align_weight: float = ALIGN_WEIGHT
     translator_steps: int = TRANSLATOR_STEPS
     baseline_steps: int = BASELINE_STEPS
@@ -121,6 +130,7 @@ class RunSettings:
             raise CrossmodalError(
                 f"translator_logmel_weight must be >= 0, got {self.translator_logmel_weight}")
         check_align_weight(self.align_weight)
+        check_frames(self.vae_frames)
         check_video_streams(self.video_streams)
         check_where_view(self.where_view)
         check_reader(self.translator_reader)
@@ -181,29 +191,14 @@ def check_resumable(run: Path, settings: RunSettings) -> None:
                               "resuming would mix models of both: use a new --out folder")
 
 
+def prepare_run(settings: RunSettings, progress: bool = True) -> Prepared:
+    """The dataset split as `settings` trains and scores it."""
+    return prepare(settings.data, settings.holdout, settings.seed, progress,
+                   settings.validation)
+
+
 def labels(prepared: Prepared, split: str) -> np.ndarray:
     return np.array([sentence_index(r.object, r.action) for r in prepared.splits[split]])
-
-
-def clip_major_codes(vae: VAEPair, prepared: Prepared, split: str
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Every video version of every clip of `split` as one item, a clip's versions together
-    (the diagnostics' items): video codes (N x V, T, D) and the sentence each clip says."""
-    mu = encode_split(vae, prepared.data[split], keys=("video_mu",))["video_mu"]
-    return mu.reshape(-1, *mu.shape[2:]), np.repeat(labels(prepared, split), mu.shape[1])
-
-
-def run_data(run: Path, prepared: Prepared | None = None, split: str | None = None
-             ) -> tuple[RunSettings, Prepared]:
-    """A finished run's settings and its data split as it was trained (the diagnostics'
-    start), checking that `split`, if named, has clips."""
-    settings = RunSettings.load(run)
-    if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
-    if split is not None and split not in prepared.data:
-        raise CrossmodalError(f"{run}: its split has no {split!r} clips "
-                              f"(it has {', '.join(prepared.data)})")
-    return settings, prepared
 
 
 #: Each model's training time per step, relative to one VAE pair step: the order in which
@@ -262,10 +257,12 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
     run.mkdir(parents=True, exist_ok=True)
     write_json(run / RUN_FILE, asdict(settings))
     context = RunContext(prepared, run, settings, compute, progress and jobs == 1)
-    seconds = run_tasks(run_tasks_of(settings), context, jobs, execution.threads, progress)
-    write_json(run / "fit_seconds.json", {"jobs": jobs, "threads_per_task": execution.threads,
-                                          "device": compute.device,
-                                          "precision": compute.precision, "tasks": seconds})
+    times = run_tasks(run_tasks_of(settings), context, jobs, execution.threads, progress)
+    seconds = {name: t.seconds for name, t in times.items()}
+    write_json(run / "fit_seconds.json", {
+        "jobs": jobs, "threads_per_task": execution.threads, "device": compute.device,
+        "precision": compute.precision, "tasks": seconds,
+        "core_seconds": {name: t.core_seconds for name, t in times.items()}})
     return seconds
 
 
@@ -291,7 +288,8 @@ def _fit_vae(ctx: RunContext) -> None:
     s = ctx.settings
     train_representation(ctx.prepared, s.schedule, ctx.run / "vae", s.vae_steps, s.seed,
                          resume=True, progress=ctx.progress, align_weight=s.align_weight,
-                         vae_cfg=s.vae_config(), lr=s.vae_lr, compute=ctx.compute)
+                         vae_cfg=s.vae_config(), lr=s.vae_lr, compute=ctx.compute,
+                         frames=s.vae_frames)
 
 
 def _fit_recognizer_task(ctx: RunContext) -> None:

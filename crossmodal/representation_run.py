@@ -13,7 +13,7 @@ from crossmodal.models.schedules import make_schedule
 from crossmodal.models.vae import VAEConfig, VAEPair
 from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig
-from crossmodal.train.vae import ALIGN_WEIGHT, train_vae_pair
+from crossmodal.train.vae import ALIGN_WEIGHT, VIDEO_STEPS_PER_CLIP, train_vae_pair
 
 DEFAULT_VAE_STEPS = 500
 VAE_LR = 1e-3
@@ -35,7 +35,8 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          align_weight: float = ALIGN_WEIGHT,
                          vae_cfg: VAEConfig | None = None,
                          lr: float = VAE_LR,
-                         compute: Compute | None = None) -> tuple[VAEPair, dict]:
+                         compute: Compute | None = None,
+                         frames: int = VIDEO_STEPS_PER_CLIP) -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     from crossmodal.eval.representation import representation_report
 
@@ -46,21 +47,22 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
         from crossmodal.models.translators import load_vae
 
         report = json.loads(done.read_text())
+        # reports from before the lr and frames were recorded used the defaults
         settings = (report.get("steps"), report.get("align_weight"), report.get("vae"),
-                    report.get("lr", VAE_LR))  # reports before the lr was recorded used VAE_LR
-        if settings == (steps, align_weight, asdict(vae_cfg), lr):
+                    report.get("lr", VAE_LR), report.get("frames", VIDEO_STEPS_PER_CLIP))
+        if settings == (steps, align_weight, asdict(vae_cfg), lr, frames):
             return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched,
                                    vae_train_config(steps, seed, lr, compute),
                                    out, vae_cfg, resume=resume, progress=progress,
-                                   align_weight=align_weight)
+                                   align_weight=align_weight, frames=frames)
     seconds = time.perf_counter() - start
     report = representation_report(model, prepared.data["test"], prepared.factors("test"),
                                    seed=seed)
     report = {"schedule": schedule, "steps": steps, "align_weight": align_weight,
-              "vae": asdict(vae_cfg), "lr": lr,
+              "vae": asdict(vae_cfg), "lr": lr, "frames": frames,
               "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
     write_json(out / "representation.json", report)

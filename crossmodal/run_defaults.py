@@ -33,8 +33,9 @@ WHERE_VIEW = "turned_pose"
 #: (the knife fold, five members: 0.10, 0.56, 0.78, 0.89, 0.75), and the sound of more members
 #: is steadier. With the turned pose, averaged as TRANSLATOR_AVERAGE says, the first 1..5
 #: members gave the five object-motion folds 0.497, 0.591, 0.690, 0.755, 0.784, the mean single
-#: member 0.660; grounding 0.968-0.973 at every count (`crossmodal members`; docs/results.md,
-#: "How many members"). Each member costs one translator's training, ours and the ablation's.
+#: member 0.660; grounding 0.968-0.973 at every count (`crossmodal diagnose members`;
+#: docs/results.md, "How many members"). Each member costs one translator's training, ours and
+#: the ablation's.
 TRANSLATOR_MEMBERS = 5
 #: How our translator and the ablation read the object's word memory (models.readers). The phase
 #: reader says a word learnt in one sentence in another: with three members it lifted the

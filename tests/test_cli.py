@@ -18,8 +18,8 @@ from cli_helpers import assert_one_line_error, run_cli
         (("sweep", "{data}", "--out", "{tmp}/o", "--video-streams", "0"),
          "video_streams must be one of [1, 2], got 0"),
         (("demo", "--out", "{tmp}/d", "--holdout", "pairs:spin-pen"), "bad holdout pair"),
-        (("probe-features", "{data}", "--view", "side"), "unknown view 'side'"),
-        (("probe-codes", "{tmp}/no_run"), "is not a run folder"),
+        (("diagnose", "probe-features", "{data}", "--view", "side"), "unknown view 'side'"),
+        (("diagnose", "probe-codes", "{tmp}/no_run"), "is not a run folder"),
         (("train", "{data}", "--out", "{tmp}/r", "--video-streams", "3"),
          "video_streams must be one of [1, 2], got 3"),
         (("train", "{data}", "--out", "{tmp}/r", "--where-view", "outline"),
@@ -49,3 +49,14 @@ def test_schedules_lists_nine_and_plots(tmp_path: Path) -> None:
     assert result.stdout.split() == ["constant", "linear", "sigmoid", "cosine", "exponential",
                                      "step", "cyclical", "cyclical_hold", "capacity"]
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_main_help_fits_a_screen_and_the_diagnostics_are_under_diagnose() -> None:
+    main = run_cli("--help")
+    assert main.returncode == 0 and len(main.stdout.splitlines()) <= 30, main.stdout
+    assert "diagnose" in main.stdout and "splice-bound" not in main.stdout
+    sub = run_cli("diagnose", "--help")
+    assert sub.returncode == 0, sub.stderr
+    for name in ("probe-features", "probe-codes", "splice-bound", "mean-voice", "reading",
+                 "members", "decoder-paths"):
+        assert name in sub.stdout

@@ -15,13 +15,13 @@ from stand_ins import Constant
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
+from crossmodal.diagnose.code_probe import PROBE_FILE, action_summary, object_summary, read_out
+from crossmodal.diagnose.decoder_paths import objects_heard, path_latents, paths_file
+from crossmodal.diagnose.mean_voice import MEAN_VOICE_FILE, logmel_optimum
+from crossmodal.diagnose.members import MEMBERS_FILE
+from crossmodal.diagnose.reading import READING_FILE, onset_spread
+from crossmodal.diagnose.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.code_probe import PROBE_FILE, action_summary, object_summary, read_out
-from crossmodal.eval.decoder_paths import objects_heard, path_latents, paths_file
-from crossmodal.eval.mean_voice import MEAN_VOICE_FILE, logmel_optimum
-from crossmodal.eval.members import MEMBERS_FILE
-from crossmodal.eval.reading import READING_FILE, onset_spread
-from crossmodal.eval.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.experiment import prepare
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.pipeline import RunSettings, labels
@@ -55,7 +55,7 @@ def test_read_out_finds_a_drift_and_not_shuffled_labels() -> None:
 
 
 def test_probe_codes_on_a_run_writes_every_split(tiny_run: Path) -> None:
-    done = run_cli("probe-codes", str(tiny_run))
+    done = run_cli("diagnose", "probe-codes", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / PROBE_FILE).read_text())
     assert set(result["object"]) == set(result["action"]) == {"train", "test", "holdout"}
@@ -97,7 +97,7 @@ def test_splice_says_the_word_at_the_sentence_pace_and_keeps_the_rest() -> None:
 
 
 def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path) -> None:
-    done = run_cli("splice-bound", str(tiny_run))
+    done = run_cli("diagnose", "splice-bound", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / SPLICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -114,8 +114,8 @@ def test_splice_bound_on_a_run_splices_every_moving_test_sentence(tiny_run: Path
 
 
 def test_splice_bound_on_a_missing_run_is_one_line(tmp_path: Path) -> None:
-    assert_one_line_error(run_cli("splice-bound", str(tmp_path / "nowhere"), timeout=60),
-                           "not a run folder")
+    assert_one_line_error(run_cli("diagnose", "splice-bound", str(tmp_path / "nowhere"),
+                                  timeout=60), "not a run folder")
 
 
 def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> None:
@@ -127,7 +127,7 @@ def test_the_log_mel_optimum_decodes_to_the_mean_sound_not_the_mean_code() -> No
 
 
 def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -> None:
-    done = run_cli("mean-voice", str(tiny_run))
+    done = run_cli("diagnose", "mean-voice", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / MEAN_VOICE_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -136,8 +136,8 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
     assert set(result["heard_right"]) == {"mean_latent", "logmel_optimum"}
     assert all(0 <= v <= 1 for v in result["heard_right"].values())
     assert "wrote" in done.stdout.splitlines()[-1]
-    assert_one_line_error(run_cli("mean-voice", str(tiny_run), "--split", "dev", timeout=120),
-                           "no 'dev' clips")
+    assert_one_line_error(run_cli("diagnose", "mean-voice", str(tiny_run), "--split", "dev",
+                                  timeout=120), "no 'dev' clips")
 
 
 def test_onset_spread_counts_one_onset_as_one_and_a_flat_onset_as_every_step() -> None:
@@ -161,7 +161,7 @@ def test_onset_spread_counts_one_onset_as_one_and_a_flat_onset_as_every_step() -
 
 
 def test_reading_on_a_run_covers_every_held_out_sentence(tiny_run: Path) -> None:
-    done = run_cli("reading", str(tiny_run))
+    done = run_cli("diagnose", "reading", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / READING_FILE).read_text())
     settings = RunSettings.load(tiny_run)
@@ -170,8 +170,8 @@ def test_reading_on_a_run_covers_every_held_out_sentence(tiny_run: Path) -> None
     for row in result["sentences"].values():
         assert 1 <= row["effective_onsets"] <= 75 and 0 <= row["peak_coverage"] <= 1
     assert "wrote" in done.stdout.splitlines()[-1]
-    assert_one_line_error(run_cli("reading", str(tiny_run), "--split", "dev", timeout=120),
-                           "no 'dev' clips")
+    assert_one_line_error(run_cli("diagnose", "reading", str(tiny_run), "--split", "dev",
+                                  timeout=120), "no 'dev' clips")
 
 
 def test_the_decoder_paths_are_the_parts_its_output_mixes() -> None:
@@ -194,7 +194,7 @@ def test_objects_heard_counts_the_object_of_each_verdict() -> None:
 
 
 def test_decoder_paths_on_a_run_match_its_evaluation(tiny_run: Path) -> None:
-    done = run_cli("decoder-paths", str(tiny_run))
+    done = run_cli("diagnose", "decoder-paths", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / paths_file("holdout")).read_text())
     metrics = json.loads((tiny_run / "metrics.json").read_text())
@@ -209,13 +209,13 @@ def test_decoder_paths_on_a_run_match_its_evaluation(tiny_run: Path) -> None:
             assert 0 <= row[path]["utterance_acc"] <= row[path]["object_acc"] <= 1
             assert sum(row[path]["objects"].values()) == row["items"]
     assert "wrote" in done.stdout.splitlines()[-1]
-    assert_one_line_error(run_cli("decoder-paths", str(tiny_run), "--split", "dev",
+    assert_one_line_error(run_cli("diagnose", "decoder-paths", str(tiny_run), "--split", "dev",
                                   timeout=120), "no 'dev' clips")
 
 
 def test_members_scores_each_member_and_a_combination_of_one_is_that_member(
         tiny_run: Path) -> None:
-    done = run_cli("members", str(tiny_run))
+    done = run_cli("diagnose", "members", str(tiny_run))
     assert done.returncode == 0, done.stderr
     result = json.loads((tiny_run / MEMBERS_FILE).read_text())
     metrics = json.loads((tiny_run / "metrics.json").read_text())
@@ -228,5 +228,5 @@ def test_members_scores_each_member_and_a_combination_of_one_is_that_member(
         # all of the run's members, combined as the run does, is what evaluate scored
         combined = row["first_k"][result["average"]][-1]
         assert combined == approx(metrics["splits"][split]["utterance_acc"], abs=1e-4)
-    assert_one_line_error(run_cli("members", str(tiny_run), "--members", "3", timeout=120),
-                          "no trained translator member in translator_3")
+    assert_one_line_error(run_cli("diagnose", "members", str(tiny_run), "--members", "3",
+                                  timeout=120), "no trained translator member in translator_3")

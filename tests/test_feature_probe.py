@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from crossmodal.data.vocabulary import OBJECTS
-from crossmodal.eval.feature_probe import PROBE_STEPS, probe_objects
+from crossmodal.diagnose.feature_probe import PROBE_STEPS, probe_objects
 from crossmodal.experiment import Prepared, prepare
 
 

@@ -17,6 +17,7 @@ from crossmodal.errors import CrossmodalError
 
 DEFAULT_PAIRS = "pairs:rotate-knife,left-pen,right-phone,up-spoon,down-fork"
 SPLITS = ("train", "test", "holdout")
+VALIDATION_SEED = 1000  # the validation voices' draw is apart from the test voices' draw
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,34 @@ def parse_holdout(spec: str | None) -> Holdout:
     return Holdout(spec.strip(), _KINDS[kind](arg.strip()))
 
 
+def _with_object(pairs: frozenset[tuple[str, str]], shift: int) -> frozenset[tuple[str, str]]:
+    return frozenset((OBJECTS[(OBJECTS.index(o) + shift) % len(OBJECTS)], a) for o, a in pairs)
+
+
+def _trainable(held: frozenset[tuple[str, str]]) -> bool:
+    """Every object and every action keeps at least one pair in training."""
+    return (all(any((o, a) not in held for a in ACTIONS) for o in OBJECTS)
+            and all(any((o, a) not in held for o in OBJECTS) for a in ACTIONS))
+
+
+def validation_holdout(holdout: Holdout) -> Holdout:
+    """The reported holdout's counterpart for choosing settings, disjoint from it: the same
+    actions on the next object (`object-motion:pen` -> `object-motion:phone`), `none` for none."""
+    if not holdout.pairs:
+        return holdout
+    kind = holdout.spec.partition(":")[0]
+    for shift in range(1, len(OBJECTS)):
+        pairs = _with_object(holdout.pairs, shift)
+        if pairs & holdout.pairs or not _trainable(pairs | holdout.pairs):
+            continue
+        if kind == "object-motion":
+            return parse_holdout(f"object-motion:{next(iter(pairs))[0]}")
+        ordered = sorted(pairs, key=lambda p: (ACTIONS.index(p[1]), OBJECTS.index(p[0])))
+        return parse_holdout("pairs:" + ",".join(f"{a}-{o}" for o, a in ordered))
+    raise CrossmodalError(f"holdout {holdout.spec!r} leaves no disjoint validation holdout "
+                          "that keeps every object and action in training")
+
+
 def test_voices(voices: list[str], seed: int, fraction: float = 0.2) -> list[str]:
     """Voices kept for testing: at least one, never all."""
     ordered = sorted(set(voices))
@@ -101,3 +130,16 @@ def split(records: list[ClipRecord], holdout: Holdout, seed: int = 0,
         else:
             out["train"].append(record)
     return out
+
+
+def validation_split(records: list[ClipRecord], holdout: Holdout, seed: int = 0
+                     ) -> tuple[dict[str, list[ClipRecord]], Holdout]:
+    """The splits for choosing settings, apart from everything a run reports: the reported
+    split's training clips only, validation voices (drawn with another seed) as "test" and
+    `validation_holdout(holdout)` as "holdout". Returns them and that holdout."""
+    if len({r.voice for r in records}) < 3:
+        raise CrossmodalError("the validation splits need at least 3 voices (to train on, "
+                              "to validate on, and the reported test voice left out)")
+    reported = split(records, holdout, seed)
+    chosen = validation_holdout(holdout)
+    return split(reported["train"], chosen, seed + VALIDATION_SEED), chosen

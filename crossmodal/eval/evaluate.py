@@ -31,13 +31,13 @@ from crossmodal.eval.metrics import (
     token_distance,
 )
 from crossmodal.eval.recognizer import Recognizer
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.experiment import Prepared
 from crossmodal.io import atomic_write, write_json
 from crossmodal.models.baseline import BaselineTranslator
 from crossmodal.models.translators import MODELS, load_model, load_vae
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
-from crossmodal.pipeline import RunSettings, labels, real_test_audio
+from crossmodal.pipeline import RunSettings, labels, prepare_run, real_test_audio
 
 EVAL_SPLITS = ("test", "holdout")
 RECOGNIZER_BAR = 0.99  # below this on real audio, the recogniser's verdicts do not count
@@ -98,7 +98,7 @@ def evaluate_run(run: str | Path, progress: bool = True,
     run = Path(run)
     settings = RunSettings.load(run)
     if prepared is None:
-        prepared = prepare(settings.data, settings.holdout, settings.seed, progress=progress)
+        prepared = prepare_run(settings, progress)
     recognizer = Recognizer.load(settings.recognizer_dir(run))
     recognizer_acc = recognizer.accuracy(*real_test_audio(prepared))
     if recognizer_acc < RECOGNIZER_BAR:
@@ -122,7 +122,8 @@ def evaluate_run(run: str | Path, progress: bool = True,
             splits[split], heard = score(translation.logmel, ref, recognizer, vae, units)
             _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz", translation.logmel,
                               ref.target, ref.truth, heard, len(prepared.splits[split]))
-        metrics = {"model": name, "schedule": settings.schedule, "holdout": settings.holdout,
+        metrics = {"model": name, "schedule": settings.schedule, "holdout": prepared.holdout.spec,
+                   "validation": prepared.validation,
                    "splits": splits, "recognizer_acc": recognizer_acc,
                    "disentanglement": disentanglement}
         home = run if name == "vae_seq2seq" else run / folder

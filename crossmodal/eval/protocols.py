@@ -22,9 +22,14 @@ from crossmodal.data.vocabulary import OBJECTS  # noqa: E402
 from crossmodal.errors import CrossmodalError  # noqa: E402
 from crossmodal.eval.evaluate import evaluate_run  # noqa: E402
 from crossmodal.eval.report import LABELS, write_report  # noqa: E402
-from crossmodal.experiment import prepare  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
-from crossmodal.pipeline import Execution, RunSettings, check_resumable, fit_run  # noqa: E402
+from crossmodal.pipeline import (  # noqa: E402
+    Execution,
+    RunSettings,
+    check_resumable,
+    fit_run,
+    prepare_run,
+)
 
 PROTOCOLS: dict[str, str] = {
     "grounding": "none",
@@ -53,7 +58,7 @@ def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...]
     for name, run_settings in planned.items():
         start = time.perf_counter()
         print(f"[{name}] holdout {PROTOCOLS[name]}", flush=True)
-        prepared = prepare(settings.data, run_settings.holdout, settings.seed, progress=progress)
+        prepared = prepare_run(run_settings, progress)
         fit_run(prepared, out / name, run_settings, progress=progress, execution=execution)
         results = evaluate_run(out / name, progress=progress, prepared=prepared)
         write_report(out / name, results)

@@ -60,7 +60,7 @@ class PhaseReader(nn.Module):
                              persistent=False)
 
     def onset_weights(self, motion: torch.Tensor) -> torch.Tensor:
-        """(B, steps): the onset's weight on each output step (`crossmodal reading`)."""
+        """(B, steps): the onset's weight on each output step (`crossmodal diagnose reading`)."""
         return torch.softmax(self.onset(motion), dim=-1)
 
     def forward(self, layout: torch.Tensor, motion: torch.Tensor, memory: torch.Tensor

@@ -66,7 +66,7 @@ LOG_FILE = "log.jsonl"
 RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.ckpt_every", "train.eval_every",
                   "train.device"}
 #: What a config written before a key existed meant by it.
-OLDER_DEFAULTS = {"train.precision": "fp32"}
+OLDER_DEFAULTS = {"train.precision": "fp32", "vae_frames": 5}
 
 Batches = Callable[[int, torch.Generator], Any]
 StepFn = Callable[[torch.nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
@@ -156,8 +156,9 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _check_resumable(path: Path, config: dict[str, Any]) -> None:
     if not path.is_file():
         raise CrossmodalError(f"cannot resume: {path} is missing")
-    saved = {**OLDER_DEFAULTS, **_flatten(yaml.safe_load(path.read_text()) or {})}
     now = _flatten(config)
+    older = {k: v for k, v in OLDER_DEFAULTS.items() if k in now}
+    saved = {**older, **_flatten(yaml.safe_load(path.read_text()) or {})}
     for key in sorted(saved.keys() | now.keys()):
         if key not in RESUMABLE_KEYS and saved.get(key) != now.get(key):
             raise CrossmodalError(

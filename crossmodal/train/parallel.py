@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -39,14 +39,22 @@ class Task:
     cost: float = 1.0
 
 
+class TaskTime(NamedTuple):
+    """A task's wall seconds, and the CPU seconds of its process over all its threads: the
+    cost that other work on the same machine does not inflate."""
+
+    seconds: float
+    core_seconds: float
+
+
 _CONTEXT: Any = None  # what forked workers inherit: the prepared data of the run
 
 
-def _call(task: Task, n_threads: int) -> float:
-    start = time.perf_counter()
+def _call(task: Task, n_threads: int) -> TaskTime:
+    start, cpu = time.perf_counter(), time.process_time()
     with threads(n_threads):
         task.fn(_CONTEXT, *task.args)
-    return time.perf_counter() - start
+    return TaskTime(round(time.perf_counter() - start, 1), round(time.process_time() - cpu, 1))
 
 
 def _order(tasks: list[Task]) -> dict[str, float]:
@@ -75,8 +83,8 @@ def _order(tasks: list[Task]) -> dict[str, float]:
 
 
 def run_tasks(tasks: list[Task], context: Any, jobs: int, threads_each: int,
-              progress: bool = True) -> dict[str, float]:
-    """Run every task after its dependencies, `jobs` at a time; returns seconds per task."""
+              progress: bool = True) -> dict[str, TaskTime]:
+    """Run every task after its dependencies, `jobs` at a time; returns each one's time."""
     global _CONTEXT
     priority = _order(tasks)
     pending = sorted(tasks, key=lambda t: -priority[t.name])
@@ -89,16 +97,16 @@ def run_tasks(tasks: list[Task], context: Any, jobs: int, threads_each: int,
         _CONTEXT = None
 
 
-def _in_process(task: Task, threads_each: int) -> float:
+def _in_process(task: Task, threads_each: int) -> TaskTime:
     print(f"  - {task.name}", flush=True)
-    return round(_call(task, threads_each), 1)
+    return _call(task, threads_each)
 
 
 def _in_workers(pending: list[Task], jobs: int, threads_each: int,
-                progress: bool) -> dict[str, float]:
+                progress: bool) -> dict[str, TaskTime]:
     """`pending` (longest chain first) in `jobs` forked workers, each task once its
     dependencies are done."""
-    done: dict[str, float] = {}
+    done: dict[str, TaskTime] = {}
     bar = tqdm(total=len(pending), desc="tasks", unit="task", disable=None if progress else True)
     running: dict[Future, Task] = {}
     # fork: workers see the parent's data without a copy; spawn would pickle all of it
@@ -113,8 +121,8 @@ def _in_workers(pending: list[Task], jobs: int, threads_each: int,
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = running.pop(future)
-                done[task.name] = round(_result(future, task, running), 1)
-                bar.write(f"  - {task.name} done in {done[task.name]:.0f} s")
+                done[task.name] = _result(future, task, running)
+                bar.write(f"  - {task.name} done in {done[task.name].seconds:.0f} s")
                 bar.update()
     except KeyboardInterrupt:
         pool.shutdown(wait=True, cancel_futures=True)  # workers save their checkpoints first
@@ -125,7 +133,7 @@ def _in_workers(pending: list[Task], jobs: int, threads_each: int,
     return done
 
 
-def _result(future: Future, task: Task, running: dict[Future, Task]) -> float:
+def _result(future: Future, task: Task, running: dict[Future, Task]) -> TaskTime:
     try:
         return future.result()
     except BrokenProcessPool:

@@ -82,8 +82,8 @@ def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: Tra
 
     Why the second term: the latent MSE's optimum is the mean latent over voices, and the
     audio decoder is not linear, so the mean latent need not decode to the mean sound (on the
-    grounding VAE, `crossmodal mean-voice` hears the mean latent of "Move the pen up" as the
-    knife). Measured after the decoder, the optimum is the sound closest to every voice.
+    grounding VAE, `crossmodal diagnose mean-voice` hears the mean latent of "Move the pen up"
+    as the knife). Measured after the decoder, the optimum is the sound closest to every voice.
     It is taken on the whole batch, which makes a step about 3.5x dearer: on a quarter of it
     the pen fold stayed where the latent loss leaves it (docs/results.md).
     """

@@ -34,6 +34,11 @@ def check_align_weight(weight: float) -> None:
 VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
 
 
+def check_frames(frames: int) -> None:
+    if frames < 2:
+        raise CrossmodalError(f"vae_frames must be >= 2 (the first and last step), got {frames}")
+
+
 def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
                sample: bool = True) -> dict[str, torch.Tensor]:
     """Reconstruction, KL (summed over latent dims, mean over steps) and alignment terms."""
@@ -51,10 +56,11 @@ def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
 
 def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir: str | Path,
                    vae_cfg: VAEConfig | None = None, resume: bool = False,
-                   progress: bool = True,
-                   align_weight: float = ALIGN_WEIGHT) -> tuple[VAEPair, TrainResult]:
+                   progress: bool = True, align_weight: float = ALIGN_WEIGHT,
+                   frames: int = VIDEO_STEPS_PER_CLIP) -> tuple[VAEPair, TrainResult]:
     vae_cfg = vae_cfg or VAEConfig()
     check_align_weight(align_weight)
+    check_frames(frames)
     seed_everything(cfg.seed)
     model = VAEPair(vae_cfg)
     data = data.to(cfg.device)
@@ -63,7 +69,7 @@ def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir
         batch = data.sample(cfg.batch_size, gen)
         n_steps = batch["video"].shape[1]
         # the first and last steps (the alignment head reads the change) and random others
-        middle = 1 + torch.randperm(n_steps - 2, generator=gen)[: VIDEO_STEPS_PER_CLIP - 2]
+        middle = 1 + torch.randperm(n_steps - 2, generator=gen)[: frames - 2]
         ends = torch.tensor([0, n_steps - 1])
         batch["video_steps"] = torch.cat([ends, middle]).sort().values
         return batch
@@ -78,7 +84,7 @@ def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir
         return loss, logs
 
     extra = {"model": model.meta(), "schedule": {"name": schedule.name, **_params(schedule)},
-             "vae": asdict(vae_cfg), "align_weight": align_weight}
+             "vae": asdict(vae_cfg), "align_weight": align_weight, "vae_frames": frames}
     result = train(model, batches, step_fn, cfg, run_dir, resume=resume, extra_config=extra,
                    model_meta=model.meta(), progress=progress)
     return model.eval(), result

@@ -12,20 +12,17 @@ members were trained beside it (they live in translator_4/, translator_5/, ...).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs
 from crossmodal.eval.recognizer import Recognizer
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.models.translators import AVERAGES, BATCH, load_members, load_vae, member_dir
+from crossmodal.models.translators import AVERAGES, BATCH, member_dir
 from crossmodal.models.vae import VAEPair, video_input
-from crossmodal.pipeline import run_data
 from crossmodal.train.loop import WEIGHTS_FILE
 
 MEMBERS_FILE = "members.json"
@@ -59,27 +56,22 @@ def verdicts(vae: VAEPair, members: list[SlotTranslator], recognizer: Recognizer
     return {k: np.concatenate(v) for k, v in heard.items()}
 
 
-def member_accuracy(run: str | Path, members: int | None = None,
-                    prepared: Prepared | None = None) -> dict:
+def member_accuracy(run: FinishedRun, members: int | None = None) -> dict:
     """Per split, each member's utterance_acc and each average's over the first k members."""
-    run = Path(run)
-    settings, prepared = run_data(run, prepared)
-    count = members or settings.translator_members
-    folders = [member_dir(run / "translator", j) for j in range(count)]
+    count = members or run.settings.translator_members
+    folders = [member_dir(run.folder / "translator", j) for j in range(count)]
     missing = [f.name for f in folders if not (f / WEIGHTS_FILE).is_file()]
     if missing:
-        raise CrossmodalError(f"{run} has no trained translator member in {', '.join(missing)}; "
-                              "rerun the run's train or reproduce command with "
-                              f"--translator-members {count}")
-    vae = load_vae(run / "vae")
-    models = load_members(run / "translator", count)
-    recognizer = Recognizer.load(settings.recognizer_dir(run))
+        raise CrossmodalError(f"{run.folder} has no trained translator member in "
+                              f"{', '.join(missing)}; rerun the run's train or reproduce "
+                              f"command with --translator-members {count}")
+    models = run.members(count)
     splits = {}
     for split in EVAL_SPLITS:
-        if not prepared.splits.get(split):
+        if not run.prepared.splits.get(split):
             continue
-        frames, _, truth = split_inputs(prepared, split)
-        heard = verdicts(vae, models, recognizer, frames)
+        frames, _, truth = split_inputs(run.prepared, split)
+        heard = verdicts(run.vae, models, run.recognizer, frames)
         acc = {key: round(float(np.mean(h == truth)), 4) for key, h in heard.items()}
         splits[split] = {
             "items": int(len(truth)),
@@ -87,7 +79,8 @@ def member_accuracy(run: str | Path, members: int | None = None,
             "first_k": {name: [acc[f"{name} {k}"] for k in range(1, count + 1)]
                         for name in AVERAGES},
         }
-    result = {"run": str(run), "members": count, "average": settings.translator_average,
+    result = {"run": str(run.folder), "members": count,
+              "average": run.settings.translator_average,
               "splits": splits}
-    write_json(run / MEMBERS_FILE, result)
+    write_json(run.folder / MEMBERS_FILE, result)
     return result

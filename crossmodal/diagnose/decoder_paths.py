@@ -16,18 +16,16 @@ alone has no action words, so for it the object is the figure to read.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES, sentence_factors
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.eval.metrics import factor_accuracy
-from crossmodal.eval.recognizer import Recognizer
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.pipeline import clip_major_codes, run_data
+from crossmodal.models.translators import AVERAGES
 
 PATHS = ("output", "template", "word")
 
@@ -62,20 +60,16 @@ def objects_heard(heard: np.ndarray) -> dict[str, int]:
     return dict(names.most_common())
 
 
-def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | None = None
-                  ) -> dict:
+def decoder_paths(run: FinishedRun, split: str = "holdout") -> dict:
     """Per sentence of `split`: for each path, the sentence, object and action heard right
     and the objects heard."""
-    from crossmodal.models.translators import AVERAGES, load_members, load_vae
-
-    run = Path(run)
-    settings, prepared = run_data(run, prepared, split)
-    vae = load_vae(run / "vae").eval()
-    members = load_members(run / "translator", settings.translator_members)
-    recognizer = Recognizer.load(settings.recognizer_dir(run))
-    codes, said = clip_major_codes(vae, prepared, split)
+    run.data(split)  # a split without clips fails before any model loads
+    vae = run.vae.eval()
+    members = run.members()
+    recognizer = run.recognizer
+    codes, said = run.clip_major_codes(split)
     codes = torch.from_numpy(codes)
-    average = AVERAGES[settings.translator_average]
+    average = AVERAGES[run.settings.translator_average]
     heard: dict[str, np.ndarray] = {}
     for path, latents in path_latents(members, codes).items():
         with torch.no_grad():
@@ -87,9 +81,9 @@ def decoder_paths(run: str | Path, split: str = "holdout", prepared: Prepared | 
                                  "objects": objects_heard(h[said == k])}
                           for path, h in heard.items()}}
         for k in np.unique(said)}
-    result = {"run": str(run), "split": split, "items": int(len(said)),
+    result = {"run": str(run.folder), "split": split, "items": int(len(said)),
               "members": len(members),
               "right": {path: accuracy(h, said) for path, h in heard.items()},
               "sentences": sentences}
-    write_json(run / paths_file(split), result)
+    write_json(run.folder / paths_file(split), result)
     return result

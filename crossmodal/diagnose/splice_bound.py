@@ -12,21 +12,17 @@ fork fold stays near zero"). No translator and no label reaches a trained model.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from crossmodal.data.vocabulary import ACTIONS, MOVING_ACTIONS, OBJECTS, sentence_index
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.metrics import factor_accuracy
-from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.vae import AUDIO_STRIDE
-from crossmodal.pipeline import labels, run_data
 
 SPLICE_FILE = "splice_bound.json"
 #: A step belongs to the word where the spread across objects is at least this share of its
@@ -62,26 +58,23 @@ def splice(sentence: torch.Tensor, span: tuple[int, int], word: torch.Tensor) ->
     return out
 
 
-def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
+def splice_bound(run: FinishedRun) -> dict:
     """Object and sentence heard, per object and moving action, over the test split's voices.
 
     Each moving test sentence is spliced with the still word of every object the same voice
     says still in the test split, its own included. Where the word lies is a property of the
     speech, so it is found in the real log-mel of every split, in the audio codes' steps.
     """
-    run = Path(run)
-    settings, prepared = run_data(run, prepared)
+    prepared = run.prepared
     if "test" not in prepared.data:
-        raise CrossmodalError(f"{run}: its split has no test clips to splice")
-    from crossmodal.models.translators import load_vae
-
-    vae = load_vae(run / "vae")
-    recognizer = Recognizer.load(settings.recognizer_dir(run))
+        raise CrossmodalError(f"{run.folder}: its split has no test clips to splice")
+    vae, recognizer = run.vae, run.recognizer
     logmel = np.concatenate([d.canonical[:, 0].float().numpy() for d in prepared.data.values()])
     spans = word_spans(logmel.reshape(len(logmel), -1, AUDIO_STRIDE * logmel.shape[-1]),
-                       np.concatenate([labels(prepared, split) for split in prepared.data]))
+                       np.concatenate([run.labels(split) for split in prepared.data]))
     if "still" not in spans:
-        raise CrossmodalError(f"{run}: no still sentences of two objects to find the word in")
+        raise CrossmodalError(
+            f"{run.folder}: no still sentences of two objects to find the word in")
 
     mu = encode_split(vae, prepared.data["test"], keys=("audio_canonical_mu",))
     test = torch.from_numpy(mu["audio_canonical_mu"][:, 0])  # (N, 75, D), original audio
@@ -98,13 +91,14 @@ def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
                 spliced.append(splice(test[i], spans[r.action], word))
                 meant.append(sentence_index(obj, r.action))
     if not spliced:
-        raise CrossmodalError(f"{run}: its test split has no moving sentence to splice into")
+        raise CrossmodalError(
+            f"{run.folder}: its test split has no moving sentence to splice into")
     with torch.no_grad():
         heard = np.concatenate([
             recognizer.predict(vae.audio.decode(torch.stack(spliced[s:s + BATCH])).numpy())
             for s in range(0, len(spliced), BATCH)])
     meant_ = np.array(meant)
-    result: dict = {"run": str(run), "spliced": len(meant_),
+    result: dict = {"run": str(run.folder), "spliced": len(meant_),
                     "word_steps": {a: list(s) for a, s in spans.items()},
                     "object_heard": {}, "sentence_heard": {}}
     for obj in OBJECTS:
@@ -117,5 +111,5 @@ def splice_bound(run: str | Path, prepared: Prepared | None = None) -> dict:
         result["object_heard"][obj] = {a: round(v["object_acc"], 4) for a, v in scores.items()}
         result["sentence_heard"][obj] = {a: round(v["utterance_acc"], 4)
                                          for a, v in scores.items()}
-    write_json(run / SPLICE_FILE, result)
+    write_json(run.folder / SPLICE_FILE, result)
     return result

@@ -9,8 +9,6 @@ fix belongs in the video representation, not the translator (docs/results.md).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -18,10 +16,9 @@ from sklearn.preprocessing import StandardScaler
 
 from crossmodal.data.augment import VIDEO_VERSIONS
 from crossmodal.data.vocabulary import ACTIONS, SENTENCES
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.eval.metrics import accuracy_per_version
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
-from crossmodal.pipeline import clip_major_codes, run_data
 
 PROBE_FILE = "code_probe.json"
 SPLITS = ("train", "test", "holdout")
@@ -48,21 +45,16 @@ def read_out(train_x: np.ndarray, train_y: np.ndarray,
     return {name: model.predict(x) for name, (x, _) in scored.items()}
 
 
-def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
+def probe_codes(run: FinishedRun) -> dict:
     """Object and action read-out accuracy per split, and the action's per held-out sentence.
 
     Every video version of every clip is one item, as in the evaluation.
     """
-    run = Path(run)
-    settings, prepared = run_data(run, prepared)
-    from crossmodal.models.translators import load_vae
-
-    vae = load_vae(run / "vae")
-    splits = [s for s in SPLITS if prepared.splits.get(s)]
+    splits = [s for s in SPLITS if run.prepared.splits.get(s)]
     codes, truth = {}, {}
     for split in splits:
-        codes[split], truth[split] = clip_major_codes(vae, prepared, split)
-    result: dict = {"run": str(run), "items": {s: int(len(truth[s])) for s in splits}}
+        codes[split], truth[split] = run.clip_major_codes(split)
+    result: dict = {"run": str(run.folder), "items": {s: int(len(truth[s])) for s in splits}}
     for factor, summary, of in (("object", object_summary, lambda y: y // len(ACTIONS)),
                                 ("action", action_summary, lambda y: y % len(ACTIONS))):
         scored = {s: (summary(codes[s]), of(truth[s])) for s in splits}
@@ -81,5 +73,5 @@ def probe_codes(run: str | Path, prepared: Prepared | None = None) -> dict:
                 SENTENCES[k]: round(float((heard["holdout"][y == k] == of(k)).mean()), 4)
                 for k in np.unique(y)
             }
-    write_json(run / PROBE_FILE, result)
+    write_json(run.folder / PROBE_FILE, result)
     return result

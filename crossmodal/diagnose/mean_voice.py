@@ -11,17 +11,15 @@ run's recogniser what each says. Real audio only; no translator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.eval.recognizer import Recognizer
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
-from crossmodal.pipeline import TARGET_AUDIO, labels, run_data
+from crossmodal.pipeline import TARGET_AUDIO
 
 MEAN_VOICE_FILE = "mean_voice.json"
 FIT_STEPS = 150
@@ -45,20 +43,17 @@ def logmel_optimum(decode: Callable[[torch.Tensor], torch.Tensor], start: torch.
     return z.detach()[0]
 
 
-def mean_voice(run: str | Path, split: str = "train", prepared: Prepared | None = None) -> dict:
+def mean_voice(run: FinishedRun, split: str = "train") -> dict:
     """Per sentence of `split`: what its mean latent and its log-mel optimum are heard as."""
-    run = Path(run)
-    settings, prepared = run_data(run, prepared, split)
-    from crossmodal.models.translators import load_vae
-
-    vae = load_vae(run / "vae")
+    data = run.data(split)
+    vae = run.vae
     vae.audio.requires_grad_(False).eval()
-    recognizer = Recognizer.load(settings.recognizer_dir(run))
+    recognizer = run.recognizer
     versions = list(TARGET_AUDIO)  # what the translators are trained against
-    codes = torch.from_numpy(encode_split(vae, prepared.data[split],
+    codes = torch.from_numpy(encode_split(vae, data,
                                           keys=("audio_canonical_mu",))["audio_canonical_mu"])
-    logmels = prepared.data[split].canonical.float()
-    ids = labels(prepared, split)
+    logmels = data.canonical.float()
+    ids = run.labels(split)
     said = np.unique(ids)
     means, optima = [], []
     for sentence in said:
@@ -71,10 +66,10 @@ def mean_voice(run: str | Path, split: str = "train", prepared: Prepared | None 
         heard = {name: recognizer.predict(vae.audio.decode(torch.stack(z)).numpy())
                  for name, z in (("mean_latent", means), ("logmel_optimum", optima))}
     result = {
-        "run": str(run), "split": split, "clips": int(len(ids)),
+        "run": str(run.folder), "split": split, "clips": int(len(ids)),
         "heard_right": {name: float(np.mean(h == said)) for name, h in heard.items()},
         "sentences": {SENTENCES[s]: {name: SENTENCES[h[i]] for name, h in heard.items()}
                       for i, s in enumerate(said)},
     }
-    write_json(run / MEAN_VOICE_FILE, result)
+    write_json(run.folder / MEAN_VOICE_FILE, result)
     return result

@@ -12,18 +12,15 @@ sentence, averaged over every video version of every clip and over the members.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
-from crossmodal.experiment import Prepared
 from crossmodal.io import write_json
 from crossmodal.models.readers import PhaseReader
 from crossmodal.models.seq2seq import SlotTranslator
-from crossmodal.pipeline import clip_major_codes, run_data
 
 READING_FILE = "reading.json"
 
@@ -43,16 +40,11 @@ def onset_spread(model: SlotTranslator, codes: torch.Tensor) -> dict[str, np.nda
             "peak_coverage": coverage.max(-1).values.numpy()}
 
 
-def reading(run: str | Path, split: str = "holdout", prepared: Prepared | None = None
-            ) -> dict:
+def reading(run: FinishedRun, split: str = "holdout") -> dict:
     """Per sentence of `split`, the mean onset spread of the run's translator members."""
-    run = Path(run)
-    settings, prepared = run_data(run, prepared, split)
-    from crossmodal.models.translators import load_members, load_vae
-
-    vae = load_vae(run / "vae")
-    members = load_members(run / "translator", settings.translator_members)
-    codes, said = clip_major_codes(vae, prepared, split)
+    run.data(split)  # a split without clips fails before any model loads
+    members = run.members()
+    codes, said = run.clip_major_codes(split)
     codes = torch.from_numpy(codes)
     spread = [onset_spread(m, codes) for m in members]
     sentences = {}
@@ -61,8 +53,8 @@ def reading(run: str | Path, split: str = "holdout", prepared: Prepared | None =
         sentences[SENTENCES[k]] = {
             name: round(float(np.mean([s[name][pick].mean() for s in spread])), 3)
             for name in spread[0]}
-    result = {"run": str(run), "split": split, "items": int(len(said)),
-              "members": len(members), "reader": settings.translator_reader,
+    result = {"run": str(run.folder), "split": split, "items": int(len(said)),
+              "members": len(members), "reader": run.settings.translator_reader,
               "steps": members[0].cfg.out_steps, "sentences": sentences}
-    write_json(run / READING_FILE, result)
+    write_json(run.folder / READING_FILE, result)
     return result

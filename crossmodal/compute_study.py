@@ -1,0 +1,278 @@
+"""Accuracy against training compute, on the validation splits, one setting at a time.
+
+Each point of a study is a run's settings changed in one place from a base (the VAE pair's
+steps, width or frames per clip, the translator's steps or log-mel loss, the ablation's
+steps). Points that share a VAE pair's settings share one trained VAE pair; every point is
+scored by one shared recogniser on the validation voices and the validation holdout
+(`data.splits.validation_split`), never on what a run reports. A point's cost is the CPU
+seconds (core-seconds) of every task it needs, its VAE pair included, so the cost is that of
+training it alone whatever the study shares.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402
+
+from crossmodal.errors import CrossmodalError  # noqa: E402
+from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs  # noqa: E402
+from crossmodal.eval.metrics import factor_accuracy  # noqa: E402
+from crossmodal.eval.recognizer import Recognizer  # noqa: E402
+from crossmodal.experiment import Prepared  # noqa: E402
+from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
+from crossmodal.models.translators import load_model  # noqa: E402
+from crossmodal.pipeline import (  # noqa: E402
+    TASK_COST,
+    Execution,
+    RunContext,
+    RunSettings,
+    _fit_vae,
+    fit_ablation,
+    fit_recognizer,
+    fit_translator,
+    real_test_audio,
+)
+from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
+
+#: RunSettings fields that decide a VAE pair's weights: points equal in these share one.
+VAE_FIELDS = ("data", "holdout", "seed", "validation", "schedule", "vae_steps", "vae_lr",
+              "vae_frames", "align_weight", "vae_video_channels", "vae_audio_channels",
+              "video_streams", "where_view", "precision")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One setting of a study: `changes` to the base settings; `model` is what it scores
+    (vae_seq2seq: ours, raw_seq2seq: the no-VAE ablation)."""
+
+    name: str
+    axis: str
+    changes: dict = field(default_factory=dict)
+    model: str = "vae_seq2seq"
+
+
+#: The demo-scale study: a base the size of the demo, then one knob at a time.
+DEMO_BASE = {"schedule": "linear", "vae_steps": 700, "vae_lr": 2e-3, "vae_video_channels": 16,
+             "vae_audio_channels": 64, "translator_steps": 600, "translator_members": 1,
+             "translator_logmel_weight": 0.0, "recognizer_steps": 800}
+DEMO_POINTS = (
+    Point("base", "base"),
+    Point("vae_steps_350", "VAE steps", {"vae_steps": 350}),
+    Point("vae_steps_1000", "VAE steps", {"vae_steps": 1000}),
+    Point("vae_width_8_32", "VAE width", {"vae_video_channels": 8, "vae_audio_channels": 32}),
+    Point("vae_width_16_128", "VAE width", {"vae_audio_channels": 128}),
+    Point("vae_frames_3", "VAE frames per clip", {"vae_frames": 3}),
+    Point("translator_steps_300", "translator steps", {"translator_steps": 300}),
+    Point("translator_steps_1000", "translator steps", {"translator_steps": 1000}),
+    Point("logmel_0.1", "translator log-mel loss", {"translator_logmel_weight": 0.1}),
+    Point("ablation_600", "ablation steps", model="raw_seq2seq"),
+    Point("ablation_1000", "ablation steps", {"translator_steps": 1000}, model="raw_seq2seq"),
+)
+STUDIES: dict[str, tuple[dict, tuple[Point, ...]]] = {"demo": (DEMO_BASE, DEMO_POINTS)}
+
+
+def check_study(name: str) -> tuple[dict, tuple[Point, ...]]:
+    if name not in STUDIES:
+        raise CrossmodalError(f"unknown study {name!r}; expected one of {', '.join(STUDIES)}")
+    return STUDIES[name]
+
+
+@dataclass
+class StudyContext:
+    """What every task of a study reads: one RunContext per point, one per VAE pair."""
+
+    points: dict[str, RunContext]
+    vaes: dict[str, RunContext]
+    recognizer: RunContext
+
+
+def _vae_key(settings: RunSettings) -> str:
+    values = asdict(settings)
+    return "_".join(str(values[f]) for f in VAE_FIELDS[4:]).replace("/", "-")
+
+
+def _study_vae(study: StudyContext, key: str) -> None:
+    _fit_vae(study.vaes[key])
+
+
+def _study_translator(study: StudyContext, point: str, member: int, vae_dir: Path) -> None:
+    fit_translator(study.points[point], member, vae_dir)
+
+
+def _study_ablation(study: StudyContext, point: str, member: int) -> None:
+    fit_ablation(study.points[point], member)
+
+
+def _study_recognizer(study: StudyContext) -> None:
+    ctx = study.recognizer
+    fit_recognizer(ctx.prepared, ctx.run, ctx.settings, ctx.progress, ctx.compute)
+
+
+def _plan(prepared: Prepared, out: Path, base: RunSettings, points: tuple[Point, ...],
+          execution: Execution) -> tuple[StudyContext, list[Task], dict[str, list[str]]]:
+    """The study's contexts, its task graph, and the tasks each point's cost is made of."""
+    compute, _ = execution.plan(base.precision)
+    settings = {p.name: replace(base, **p.changes) for p in points}
+    vaes: dict[str, RunContext] = {}
+    contexts: dict[str, RunContext] = {}
+    tasks = [Task("recognizer", _study_recognizer, cost=TASK_COST["recognizer"])]
+    needs: dict[str, list[str]] = {}
+    for point in points:
+        s = settings[point.name]
+        run = out / "points" / point.name
+        contexts[point.name] = RunContext(prepared, run, s, compute, False)
+        members = range(s.translator_members)
+        if point.model == "raw_seq2seq":
+            names = [f"ablation {point.name} {m + 1}" for m in members]
+            tasks += [Task(n, _study_ablation, (point.name, m),
+                           cost=TASK_COST["ablation"] * s.translator_steps)
+                      for n, m in zip(names, members, strict=True)]
+            needs[point.name] = names
+            continue
+        key = _vae_key(s)
+        if key not in vaes:
+            vaes[key] = RunContext(prepared, out / "vaes" / key, s, compute, False)
+            tasks.append(Task(f"vae {key}", _study_vae, (key,),
+                              cost=TASK_COST["vae"] * s.vae_steps))
+        names = [f"translator {point.name} {m + 1}" for m in members]
+        tasks += [Task(n, _study_translator, (point.name, m, out / "vaes" / key / "vae"),
+                       after=(f"vae {key}",), cost=TASK_COST["translator"] * s.translator_steps)
+                  for n, m in zip(names, members, strict=True)]
+        needs[point.name] = [f"vae {key}", *names]
+    recognizer = RunContext(prepared, out, base, compute, False)
+    return StudyContext(contexts, vaes, recognizer), tasks, needs
+
+
+def _link_vae(run: Path, vae_dir: Path) -> None:
+    """RUN/vae pointing at the shared VAE pair, so the point loads as a run folder."""
+    link = run / "vae"
+    if not link.is_symlink():
+        run.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(vae_dir, run), link)
+
+
+def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str,
+                recognizer: Recognizer) -> dict[str, float]:
+    """What the recogniser hears in the model's translations of every video version of the
+    validation voices' clips ("test") and of the validation holdout ("holdout")."""
+    translator = load_model(run, model, settings.translator_members,
+                            settings.translator_average)
+    scores = {}
+    for split in EVAL_SPLITS:
+        if not prepared.splits[split]:
+            continue
+        frames, _, truth = split_inputs(prepared, split)
+        heard = recognizer.predict(translator.translate(frames).logmel)
+        scores[split] = factor_accuracy(heard, truth)["utterance_acc"]
+    return scores
+
+
+def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
+              points: tuple[Point, ...], execution: Execution | None = None,
+              progress: bool = True) -> list[dict]:
+    """Train every point (resuming what a killed study left), score it, write
+    OUT/compute_study.{json,csv,md} and OUT/compute.png. Returns one row per point."""
+    if not prepared.validation or not base.validation:
+        raise CrossmodalError("a compute study chooses settings: it runs on the validation "
+                              "splits only (prepare(..., validation=True))")
+    out = Path(out)
+    execution = execution or Execution()
+    base = replace(base, recognizer=str(out / "recognizer"))
+    study, tasks, needs = _plan(prepared, out, base, points, execution)
+    _, jobs = execution.plan(base.precision)
+    write_json(out / "study.json", {"base": asdict(base), "points": [asdict(p) for p in points]})
+    spent = _spent(out, run_tasks(tasks, study, jobs, execution.threads, progress))
+    recognizer = Recognizer.load(out / "recognizer")
+    heard_real = recognizer.accuracy(*real_test_audio(prepared))
+    rows = []
+    for point in points:
+        run, s = out / "points" / point.name, study.points[point.name].settings
+        if point.model == "vae_seq2seq":
+            _link_vae(run, out / "vaes" / _vae_key(s) / "vae")
+        scores = score_point(prepared, run, s, point.model, recognizer)
+        cost = round(sum(spent[n] for n in needs[point.name]), 1)
+        rows.append({"point": point.name, "axis": point.axis, "model": point.model,
+                     "changes": point.changes, "core_seconds": cost,
+                     "validation_voices": scores.get("test"),
+                     "validation_holdout": scores.get("holdout")})
+    write_rows(out, rows, base, heard_real)
+    plot_study(out / "compute.png", rows)
+    return rows
+
+
+def _spent(out: Path, times: dict[str, TaskTime]) -> dict[str, float]:
+    """Core-seconds each task has cost over every call of the study (a killed and resumed
+    task costs its parts; a finished one costs only its loading when called again), kept in
+    OUT/core_seconds.json."""
+    path = out / "core_seconds.json"
+    spent = json.loads(path.read_text()) if path.is_file() else {}
+    for name, time in times.items():
+        spent[name] = round(spent.get(name, 0.0) + time.core_seconds, 1)
+    write_json(path, spent)
+    return spent
+
+
+COLUMNS = ("point", "axis", "model", "changes", "core_seconds", "validation_voices",
+           "validation_holdout")
+
+
+def write_rows(out: Path, rows: list[dict], base: RunSettings, recognizer_acc: float) -> None:
+    write_json(out / "compute_study.json", {"base": asdict(base), "rows": rows,
+                                            "recognizer_acc": recognizer_acc})
+    with atomic_write(out / "compute_study.csv") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({**r, "changes": " ".join(f"{k}={v}" for k, v in r["changes"].items())}
+                         for r in rows)
+    lines = ["| point | model | changes from the base | core-s | validation voices | "
+             "validation holdout |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        changes = ", ".join(f"{k} {v}" for k, v in r["changes"].items()) or "(base)"
+        lines.append(f"| {r['point']} | {r['model']} | {changes} | {r['core_seconds']:.0f} | "
+                     f"{_fmt(r['validation_voices'])} | {_fmt(r['validation_holdout'])} |")
+    lines.append(f"\nThe recogniser hears {recognizer_acc:.3f} of the validation voices' real "
+                 "audio right.")
+    with atomic_write(out / "compute_study.md") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def plot_study(path: Path, rows: list[dict]) -> None:
+    """Accuracy against core-seconds, one colour per axis, on both validation sets."""
+    fig = Figure(figsize=(11, 4.2))
+    axes = fig.subplots(1, 2, sharey=True)
+    axis_names = list(dict.fromkeys(r["axis"] for r in rows))
+    colours = {a: f"C{i}" for i, a in enumerate(axis_names)}
+    for ax, key, title in zip(axes, ("validation_voices", "validation_holdout"),
+                              ("validation voices", "validation holdout pairs"), strict=True):
+        base = next((r for r in rows if r["axis"] == "base"), None)
+        for name in axis_names:
+            points = [r for r in rows if r["axis"] == name]
+            if name != "base" and base is not None and points[0]["model"] == base["model"]:
+                points = sorted([*points, base], key=lambda r: r["core_seconds"])
+            xs = [r["core_seconds"] for r in points]
+            ys = [r[key] if r[key] is not None else float("nan") for r in points]
+            ax.plot(xs, ys, "o-" if len(points) > 1 else "o", color=colours[name], label=name)
+            for r, x, y in zip(points, xs, ys, strict=True):
+                ax.annotate(r["point"], (x, y), fontsize=6, xytext=(3, 3),
+                            textcoords="offset points")
+        ax.set_title(title)
+        ax.set_xlabel("training core-seconds of the point (its VAE pair included)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("utterance accuracy (recogniser)")
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")

@@ -1,0 +1,58 @@
+"""The compute study: points that share a VAE pair share one, each point costs all it needs,
+a second call changes nothing, and it refuses the reported splits."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from crossmodal.compute_study import Point, run_study
+from crossmodal.data.splits import DEFAULT_PAIRS
+from crossmodal.errors import CrossmodalError
+from crossmodal.experiment import prepare
+from crossmodal.pipeline import Execution, RunSettings
+
+STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translator_members": 1,
+         "vae_video_channels": 8, "vae_audio_channels": 32, "translator_hidden": 32,
+         "recognizer_speech_takes": 1}
+POINTS = (Point("base", "base"), Point("longer_translator", "translator steps",
+                                       {"translator_steps": 12}),
+          Point("longer_vae", "VAE steps", {"vae_steps": 12}),
+          Point("ablation", "ablation steps", model="raw_seq2seq"))
+
+
+def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_nothing(
+        tiny_data: Path, tmp_path: Path) -> None:
+    # the tiny set's two voices cannot make validation splits: this is the study's machinery
+    # on the reported ones, flagged as the validation splits
+    prepared = replace(prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False), validation=True)
+    base = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, validation=True, **STEPS)
+    rows = run_study(prepared, tmp_path, base, POINTS, Execution("cpu", 1, 1), progress=False)
+    assert len(list((tmp_path / "vaes").iterdir())) == 2  # base and longer_translator share
+    spent = json.loads((tmp_path / "core_seconds.json").read_text())
+    by_point = {r["point"]: r for r in rows}
+    vae = next(v for k, v in spent.items() if k.startswith("vae linear_6_"))
+    assert by_point["base"]["core_seconds"] == pytest.approx(
+        vae + spent["translator base 1"], abs=0.11)
+    assert by_point["ablation"]["core_seconds"] == spent["ablation ablation 1"] > 0
+    for row in rows:
+        assert 0 <= row["validation_voices"] <= 1 and 0 <= row["validation_holdout"] <= 1
+    with open(tmp_path / "compute_study.csv") as handle:
+        assert [r["point"] for r in csv.DictReader(handle)] == [p.name for p in POINTS]
+    assert (tmp_path / "compute.png").stat().st_size > 10_000
+    base_weights = tmp_path / "points" / "base" / "translator" / "model.safetensors"
+    weights = base_weights.read_bytes()
+    again = run_study(prepared, tmp_path, base, POINTS, Execution("cpu", 1, 1), progress=False)
+    assert [r["validation_voices"] for r in again] == [r["validation_voices"] for r in rows]
+    assert base_weights.read_bytes() == weights
+
+
+def test_a_study_refuses_the_reported_splits(tiny_data: Path, tmp_path: Path) -> None:
+    prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
+    base = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **STEPS)
+    with pytest.raises(CrossmodalError, match="validation splits only"):
+        run_study(prepared, tmp_path, base, POINTS, Execution("cpu", 1, 1), progress=False)
