@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from crossmodal import run_defaults as defaults
 from crossmodal.diagnose.cli import app as diagnose_app
 from crossmodal.errors import CrossmodalError
+from crossmodal.settings import defaults
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Video-to-speech translation through disentangled latent spaces.")
@@ -64,47 +64,19 @@ def schedules(
         plot_schedules(plot, steps)
 
 
-Holdout = Annotated[str, typer.Option(help="none, object-motion:OBJ or pairs:ACTION-OBJ,...")]
-Schedule = Annotated[str, typer.Option(help="Beta schedule of the VAE pair.")]
-VaeSteps = Annotated[int, typer.Option(help="VAE training steps.")]
-VaeLr = Annotated[float | None, typer.Option(
-    help="VAE learning rate (default: the full-scale 1e-3).")]
-AlignWeight = Annotated[float | None, typer.Option(
-    help="Weight of the VAEs' contrastive term (default: the project's, 2000).")]
-TranslatorSteps = Annotated[int, typer.Option(help="Translator (and ablation) steps.")]
-BaselineSteps = Annotated[int, typer.Option(help="Baseline LSTM steps.")]
-BaselineHidden = Annotated[int, typer.Option(help="Baseline LSTM size (original: 1024).")]
-RecognizerSteps = Annotated[int, typer.Option(help="Recogniser training steps.")]
-VideoChannels = Annotated[int | None, typer.Option(
-    help="Video VAE width, channels of its first conv (default: the full-scale 32).")]
-AudioChannels = Annotated[int | None, typer.Option(
-    help="Audio VAE width in channels (default: the full-scale 128).")]
-TranslatorHidden = Annotated[int | None, typer.Option(
-    help="Hidden size of our translator and the ablation (default: the full-scale 128).")]
-VideoStreams = Annotated[int | None, typer.Option(
-    help="Video VAE streams: 1, or 2 to keep where the object is and what it is apart "
-         f"(default: {defaults.VIDEO_STREAMS}).")]
-WhereView = Annotated[str | None, typer.Option(
-    help="What the two-stream video VAE's where encoder reads: mask (the object's mask and "
-         "the frame change), pose (one ellipse at the object's place and axis, the same for "
-         "every object), turned_pose (that ellipse, its angle from the clip's first step) or "
-         "turned_motion (the turned pose and its change since the first step) "
-         f"(default: {defaults.WHERE_VIEW}).")]
-TranslatorMembers = Annotated[int | None, typer.Option(
-    help="Members of our translator and of the ablation, each the mean of its members' "
-         f"predictions (default: {defaults.TRANSLATOR_MEMBERS}).")]
-TranslatorReader = Annotated[str | None, typer.Option(
-    help="How our translator and the ablation read the object's word memory: attention or "
-         f"phase (default: {defaults.TRANSLATOR_READER}; docs/translation.md, Readers).")]
-TranslatorLogmelWeight = Annotated[float | None, typer.Option(
-    help="Our translator's loss: latent MSE + this x the MSE of its decoded log-mel "
-         f"(default: {defaults.TRANSLATOR_LOGMEL_WEIGHT}; docs/translation.md, Targets).")]
-TranslatorAverage = Annotated[str | None, typer.Option(
-    help="How our translator's members are combined: latent (decode their mean latent) or "
-         f"logmel (average their decoded log-mels) (default: {defaults.TRANSLATOR_AVERAGE}).")]
-VaeFrames = Annotated[int | None, typer.Option(
-    help="Video steps of each clip the VAE pair trains on per step, the first and last "
-         "among them (default: 5 of 15).")]
+Holdout = Annotated[str | None, typer.Option(
+    help="none, object-motion:OBJ or pairs:ACTION-OBJ,... (default: none, or the config's).")]
+Seed = Annotated[int | None, typer.Option(
+    help="Seed of the split and every model (default: 0, or the config's).")]
+Preset = Annotated[str, typer.Option(
+    help="Named settings to start from: full (the defaults), demo or tests "
+         "(crossmodal/settings/presets.py).")]
+Config = Annotated[Path | None, typer.Option(
+    help="YAML or JSON file of run settings over the preset (a run's run.json is one).")]
+Sets = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", help="One run setting over the preset and the config, repeatable "
+                  "(e.g. --set vae_steps=1000 --set where_view=mask; every setting and its "
+                  "default: crossmodal/settings/defaults.py).")]
 
 
 Device = Annotated[str, typer.Option(help="Where to train: auto (a GPU if torch sees one), "
@@ -113,106 +85,75 @@ Jobs = Annotated[int, typer.Option(help="Training processes side by side (0: one
                                    "cores on the CPU, one on a GPU); same numbers for any.")]
 Threads = Annotated[int, typer.Option(help="Threads of each training process; on the CPU the "
                                       "numbers depend on it, not on --jobs.")]
-Precision = Annotated[str | None, typer.Option(
-    help="Training arithmetic: fp32, bf16 (autocast) or auto (bf16 where the hardware has it) "
-         "(default: fp32).")]
 
 
 def _execution(device: str, jobs: int, threads: int):
-    from crossmodal.pipeline import Execution
+    from crossmodal.workflows.pipeline import Execution
 
     return Execution(device=device, jobs=jobs, threads=threads)
-
-
-def _align_weight(value: float | None) -> dict[str, float]:
-    """--align-weight as keyword arguments; absent, the library's default applies (kept in
-    crossmodal.train.vae, which the CLI imports only when a command runs)."""
-    return {} if value is None else {"align_weight": value}
 
 
 @app.command()
 def sweep(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
     out: Annotated[Path, typer.Option(help="Folder for sweep.csv, sweep.png and the runs.")],
-    steps: Annotated[int, typer.Option(help="VAE training steps per schedule.")] = 500,
+    steps: Annotated[int, typer.Option(help="VAE training steps per schedule.")
+                     ] = defaults.SWEEP_VAE_STEPS,
     seed: Annotated[int, typer.Option(help="Seed shared by every schedule.")] = 0,
     only: Annotated[str, typer.Option(help="Comma-separated subset of schedules.")] = "",
     translator_steps: Annotated[int, typer.Option(
         help="Also train our translator on each VAE pair for utterance_acc (0: skip).")] = 800,
-    align_weight: AlignWeight = None,
+    align_weight: Annotated[float, typer.Option(
+        help="Weight of the VAEs' contrastive term.")] = defaults.ALIGN_WEIGHT,
     video_streams: Annotated[int, typer.Option(
         help="Video VAE streams: 1 (as the sweep's tables in docs/results.md) or 2.")] = 1,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
-    from crossmodal.experiment import prepare
+    from crossmodal.features.prepared import prepare
     from crossmodal.models.schedules import SCHEDULES, make_schedule
-    from crossmodal.sweep import run_sweep
+    from crossmodal.settings.choices import check_align_weight, check_video_streams
+    from crossmodal.workflows.sweep import run_sweep
 
     chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
     for name in chosen:
         make_schedule(name, max(steps, 1))  # unknown names fail before any work
-    from crossmodal.train.vae import check_align_weight
-
     if translator_steps < 0:
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
-    if align_weight is not None:
-        check_align_weight(align_weight)  # before features are computed, not after
-    from crossmodal.models.vae import check_video_streams
-
+    check_align_weight(align_weight)  # before features are computed, not after
     check_video_streams(video_streams)
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
               translator_steps=translator_steps, video_streams=video_streams,
-              **_align_weight(align_weight))
+              align_weight=align_weight)
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 
-#: Options of `train` and `reproduce` that set the RunSettings field of the same name.
-RUN_OPTIONS = ("seed", "schedule", "vae_steps", "vae_lr", "align_weight", "translator_steps",
-               "baseline_steps", "baseline_hidden", "recognizer_steps", "vae_video_channels",
-               "vae_audio_channels", "translator_hidden", "video_streams", "where_view",
-               "translator_members", "translator_reader", "translator_logmel_weight",
-               "translator_average", "precision", "validation", "vae_frames")
+def _settings(data: Path, preset: str, config: Path | None, sets: list[str] | None,
+              **given: object):
+    """RunSettings from the defaults < the preset < the config file < --set < the command's
+    own options (those left at None are not given); the holdout written as parse_holdout
+    writes it."""
+    from dataclasses import replace
 
-
-def _settings(data: Path, holdout: str, options: dict[str, object]):
-    """RunSettings from a command's arguments (its `locals()`); an option left at None takes
-    the library's default (RunSettings imports torch, which the CLI loads only to run)."""
     from crossmodal.data.splits import parse_holdout
-    from crossmodal.pipeline import RunSettings
+    from crossmodal.settings import compose
 
-    given = {k: options[k] for k in RUN_OPTIONS if options.get(k) is not None}
-    return RunSettings(data=str(data), holdout=parse_holdout(holdout or None).spec, **given)
-
+    settings = compose(data, preset, config, sets or (), **given)
+    return replace(settings, holdout=parse_holdout(settings.holdout or None).spec)
 
 
 @app.command()
 def train(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
     out: Annotated[Path, typer.Option(help="Run folder (resumed if it exists).")],
-    holdout: Holdout = "none",
-    seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
-    schedule: Schedule = "linear",
-    vae_steps: VaeSteps = defaults.VAE_STEPS,
-    vae_lr: VaeLr = None,
-    align_weight: AlignWeight = None,
-    translator_steps: TranslatorSteps = defaults.TRANSLATOR_STEPS,
-    baseline_steps: BaselineSteps = defaults.BASELINE_STEPS,
-    baseline_hidden: BaselineHidden = defaults.BASELINE_HIDDEN,
-    recognizer_steps: RecognizerSteps = defaults.RECOGNIZER_STEPS,
-    vae_video_channels: VideoChannels = None,
-    vae_audio_channels: AudioChannels = None,
-    translator_hidden: TranslatorHidden = None,
-    video_streams: VideoStreams = None,
-    where_view: WhereView = None,
-    translator_members: TranslatorMembers = None,
-    translator_reader: TranslatorReader = None,
-    translator_logmel_weight: TranslatorLogmelWeight = None,
-    translator_average: TranslatorAverage = None,
-    precision: Precision = None,
-    vae_frames: VaeFrames = None,
-    validation: Annotated[bool, typer.Option(
+    preset: Preset = "full",
+    config: Config = None,
+    set_: Sets = None,
+    holdout: Holdout = None,
+    seed: Seed = None,
+    validation: Annotated[bool | None, typer.Option(
         help="Train and score on the splits for choosing settings: validation voices and a "
-             "validation holdout, with the reported test voices and holdout left out.")] = False,
+             "validation holdout, with the reported test voices and holdout left out "
+             "(default: no, or the config's).")] = None,
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
@@ -223,9 +164,11 @@ def train(
     evaluated and its report written."""
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
-    from crossmodal.pipeline import check_resumable, fit_run, prepare_run
+    from crossmodal.features.prepared import prepare_run
+    from crossmodal.workflows.pipeline import check_resumable, fit_run
 
-    settings = _settings(data, holdout, locals())
+    settings = _settings(data, preset, config, set_, holdout=holdout, seed=seed,
+                         validation=validation)
     execution = _execution(device, jobs, threads)
     check_resumable(out, settings)  # before the features load
     execution.plan(settings.precision)  # a bad device or --jobs fails before the features
@@ -277,7 +220,7 @@ def translate(
     """Speak what a video shows, into a WAV file.
 
     The last line printed is the sentence the recogniser hears."""
-    from crossmodal.translate import Speaker
+    from crossmodal.workflows.translate import Speaker
 
     spoken = Speaker(run, device=device).speak(video, output)
     typer.echo(f"wrote {spoken.wav} in {spoken.seconds:.2f} s; recognised sentence:")
@@ -289,26 +232,10 @@ def reproduce(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
     out: Annotated[Path, typer.Option(help="Folder for one run per protocol and results.*")],
     only: Annotated[str, typer.Option(help="Comma-separated subset of protocols.")] = "",
-    seed: Annotated[int, typer.Option(help="Seed of the split and every model.")] = 0,
-    schedule: Schedule = "linear",
-    vae_steps: VaeSteps = defaults.VAE_STEPS,
-    vae_lr: VaeLr = None,
-    align_weight: AlignWeight = None,
-    translator_steps: TranslatorSteps = defaults.TRANSLATOR_STEPS,
-    baseline_steps: BaselineSteps = defaults.BASELINE_STEPS,
-    baseline_hidden: BaselineHidden = defaults.BASELINE_HIDDEN,
-    recognizer_steps: RecognizerSteps = defaults.RECOGNIZER_STEPS,
-    vae_video_channels: VideoChannels = None,
-    vae_audio_channels: AudioChannels = None,
-    translator_hidden: TranslatorHidden = None,
-    video_streams: VideoStreams = None,
-    where_view: WhereView = None,
-    translator_members: TranslatorMembers = None,
-    translator_reader: TranslatorReader = None,
-    translator_logmel_weight: TranslatorLogmelWeight = None,
-    translator_average: TranslatorAverage = None,
-    precision: Precision = None,
-    vae_frames: VaeFrames = None,
+    preset: Preset = "full",
+    config: Config = None,
+    set_: Sets = None,
+    seed: Seed = None,
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
@@ -318,11 +245,12 @@ def reproduce(
     Grounding, the default pairs holdout, the five object-motion folds."""
     import time
 
-    from crossmodal.eval.protocols import PROTOCOLS, run_protocols
+    from crossmodal.eval.protocols import PROTOCOLS
+    from crossmodal.workflows.reproduce import run_protocols
 
     start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
-    settings = _settings(data, "none", locals())
+    settings = _settings(data, preset, config, set_, seed=seed)
     execution = _execution(device, jobs, threads)
     execution.plan(settings.precision)
     run_protocols(settings, out, names, execution=execution)
@@ -346,7 +274,7 @@ def demo(
     A small generated dataset, every model of one run, and its report."""
     import time
 
-    from crossmodal.demo import run_demo
+    from crossmodal.workflows.demo import run_demo
 
     start = time.perf_counter()
     execution = _execution(device, jobs, threads)
@@ -366,7 +294,7 @@ def bench_speed_command(
         help="Also measure this git revision, the same way, and print the ratios.")] = None,
 ) -> None:
     """Cost of every training stage per step and at full scale, one thread each."""
-    from crossmodal.bench_speed import bench_speed
+    from crossmodal.workflows.bench_speed import bench_speed
 
     bench_speed(data, out, steps, compare)
     typer.echo((out / "bench_speed.md").read_text())
@@ -376,7 +304,7 @@ def bench_speed_command(
 def compute_study_command(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
     out: Annotated[Path, typer.Option(help="Study folder (resumed if it exists).")],
-    study: Annotated[str, typer.Option(help="Which grid of settings (compute_study.STUDIES).")
+    study: Annotated[str, typer.Option(help="Which grid of settings (workflows/compute_study.py).")
                      ] = "demo",
     holdout: Annotated[str, typer.Option(help="The reported holdout, left out with the test "
                                          "voices; the validation holdout is its neighbour.")
@@ -389,8 +317,9 @@ def compute_study_command(
     """Validation accuracy against training core-seconds.
 
     One setting changed at a time."""
-    from crossmodal.compute_study import check_study, run_study
-    from crossmodal.pipeline import RunSettings, prepare_run
+    from crossmodal.features.prepared import prepare_run
+    from crossmodal.settings import RunSettings
+    from crossmodal.workflows.compute_study import check_study, run_study
 
     base_changes, points = check_study(study)
     base = RunSettings(data=str(data), holdout=holdout, seed=seed, validation=True,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from crossmodal.settings import PRESETS
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
@@ -55,10 +57,7 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-TINY_RUN_STEPS = {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
-                  "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
-                  "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
-                  "recognizer_speech_takes": 1}
+TINY_RUN_STEPS = PRESETS["tests"]  # the toy run's settings (crossmodal/settings/presets.py)
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +67,9 @@ def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from crossmodal.data.splits import DEFAULT_PAIRS
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
-    from crossmodal.experiment import prepare
-    from crossmodal.pipeline import RunSettings, fit_run
+    from crossmodal.features.prepared import prepare
+    from crossmodal.settings import RunSettings
+    from crossmodal.workflows.pipeline import fit_run
 
     run = tmp_path_factory.mktemp("run")
     settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **TINY_RUN_STEPS)

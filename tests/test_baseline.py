@@ -18,9 +18,9 @@ from crossmodal.models.baseline import (
     one_hot,
     quantize,
     token_accuracy,
-    train_baseline,
 )
 from crossmodal.models.units import AudioUnits, pool_frames
+from crossmodal.train.baseline import train_baseline
 
 torch.set_num_threads(1)
 

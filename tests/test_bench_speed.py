@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from crossmodal.bench_speed import StageCost, _stage_seconds, bench_speed, markdown, with_footprint
 from crossmodal.errors import CrossmodalError
-from crossmodal.train.flops import Footprint
+from crossmodal.workflows.bench_speed import (
+    StageCost,
+    _stage_seconds,
+    bench_speed,
+    markdown,
+    setting_options,
+    takes_set,
+    with_footprint,
+)
+from crossmodal.workflows.flops import Footprint
 
 
 def test_stage_seconds_sum_members_in_todays_layout_and_read_the_older_one(
@@ -62,3 +70,18 @@ def test_bad_arguments_are_one_line(tmp_path: Path, tiny_data: Path) -> None:
         bench_speed(tmp_path, tmp_path / "out")
     with pytest.raises(CrossmodalError, match="--steps must be >= 2"):
         bench_speed(tiny_data, tmp_path / "out", steps=1)
+
+
+def test_train_is_called_in_the_option_style_of_its_revision(tmp_path: Path) -> None:
+    """This checkout's `crossmodal train` takes --set; a revision before it took --vae-steps
+    and the like, which --compare must still be able to call."""
+    values = {"translator_members": 1, "vae_steps": 20}
+    assert setting_options(values, True) == ["--set", "translator_members=1",
+                                              "--set", "vae_steps=20"]
+    assert setting_options(values, False) == ["--translator-members=1", "--vae-steps=20"]
+    assert takes_set(Path(__file__).resolve().parents[1])
+    old = tmp_path / "crossmodal"
+    old.mkdir()
+    (old / "__init__.py").write_text("")
+    (old / "cli.py").write_text("print('Usage: crossmodal train DATA --vae-steps INTEGER')\n")
+    assert not takes_set(tmp_path)

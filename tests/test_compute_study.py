@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from crossmodal.compute_study import Point, run_study
 from crossmodal.data.splits import DEFAULT_PAIRS
 from crossmodal.errors import CrossmodalError
-from crossmodal.experiment import prepare
-from crossmodal.pipeline import Execution, RunSettings
+from crossmodal.features.prepared import prepare
+from crossmodal.settings import RunSettings
+from crossmodal.workflows.compute_study import Point, run_study
+from crossmodal.workflows.pipeline import Execution
 
 STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translator_members": 1,
          "vae_video_channels": 8, "vae_audio_channels": 32, "translator_hidden": 32,

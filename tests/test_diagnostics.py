@@ -22,9 +22,9 @@ from crossmodal.diagnose.members import MEMBERS_FILE
 from crossmodal.diagnose.reading import READING_FILE, onset_spread
 from crossmodal.diagnose.splice_bound import SPLICE_FILE, splice, time_warp, word_spans
 from crossmodal.errors import CrossmodalError
-from crossmodal.experiment import prepare
+from crossmodal.features.prepared import labels, prepare
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
-from crossmodal.pipeline import RunSettings, labels
+from crossmodal.settings import RunSettings
 from crossmodal.train.loop import seed_everything
 
 
@@ -157,7 +157,8 @@ def test_onset_spread_counts_one_onset_as_one_and_a_flat_onset_as_every_step() -
     # a word read over ~20 steps from 75 equally likely onsets: ~20/75 of it read at most
     assert 0.2 < float(flat["peak_coverage"].min()) <= float(flat["peak_coverage"].max()) < 0.3
     with pytest.raises(CrossmodalError, match="'attention' reader has no onset"):
-        onset_spread(SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)), codes)
+        onset_spread(SlotTranslator(TranslatorConfig(hidden=16, where_dims=8,
+                                                      reader="attention")), codes)
 
 
 def test_reading_on_a_run_covers_every_held_out_sentence(tiny_run: Path) -> None:

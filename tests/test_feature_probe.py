@@ -9,7 +9,7 @@ import torch
 
 from crossmodal.data.vocabulary import OBJECTS
 from crossmodal.diagnose.feature_probe import PROBE_STEPS, probe_objects
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.features.prepared import Prepared, prepare
 
 
 @pytest.fixture(scope="module")

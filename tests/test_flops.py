@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import TINY_RUN_STEPS
 
-from crossmodal.experiment import Prepared
+from crossmodal.features.prepared import Prepared, prepare_run
 from crossmodal.models.baseline import N_LEVELS
-from crossmodal.pipeline import RunSettings, prepare_run
-from crossmodal.train.flops import STAGES, stage_footprints
+from crossmodal.settings import RunSettings
+from crossmodal.workflows.flops import STAGES, stage_footprints
 
 
 @pytest.fixture(scope="module")

@@ -143,8 +143,9 @@ QUICK = {"vae_steps": 6, "translator_steps": 8, "baseline_steps": 4, "baseline_h
 
 def _fit(tiny_data: Path, run: Path, jobs: int, **settings: object) -> None:
     from crossmodal.data.splits import DEFAULT_PAIRS
-    from crossmodal.experiment import prepare
-    from crossmodal.pipeline import Execution, RunSettings, fit_run
+    from crossmodal.features.prepared import prepare
+    from crossmodal.settings import RunSettings
+    from crossmodal.workflows.pipeline import Execution, fit_run
 
     prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
     run_settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **{**QUICK, **settings})

@@ -93,10 +93,10 @@ def test_phase_translator_opens_the_gate_wherever_it_reads() -> None:
 
 def test_weights_saved_before_readers_load_into_the_attention_reader() -> None:
     seed_everything(0)
-    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)).eval()
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="attention")).eval()
     old = {k.removeprefix("reader."): v for k, v in model.state_dict().items()}
     assert "query.0.weight" in old  # the layout of weights written before readers existed
-    fresh = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)).eval()
+    fresh = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="attention")).eval()
     fresh.load_state_dict(old, strict=True)
     video = torch.randn(2, 15, 16)
     with torch.no_grad():

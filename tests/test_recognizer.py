@@ -13,16 +13,11 @@ from crossmodal.data.manifest import read_manifest
 from crossmodal.data.media import read_clip
 from crossmodal.data.vocabulary import sentence_index
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.recognizer import (
-    N_CLASSES,
-    Recognizer,
-    RecognizerNet,
-    augment,
-    train_recognizer,
-    warp,
-)
 from crossmodal.features.align import SILENCE, canonicalize, speech_span
 from crossmodal.features.audio import log_mel
+from crossmodal.models.recognizer import N_CLASSES, Recognizer, RecognizerNet
+from crossmodal.train.recognizer import train_recognizer
+from crossmodal.train.spec_augment import augment, warp
 
 torch.set_num_threads(1)
 

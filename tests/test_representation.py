@@ -10,8 +10,8 @@ from PIL import Image
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.representation import encode_split, representation_report
 from crossmodal.eval.traversal import CELL_GAP, audio_traversal, video_traversal
+from crossmodal.features.pairs import PairData
 from crossmodal.models.vae import VAEConfig, VAEPair
-from crossmodal.train.pairs import PairData
 
 N = 12
 
@@ -20,7 +20,7 @@ N = 12
 def model() -> VAEPair:
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    return VAEPair(VAEConfig(video_channels=8, audio_channels=16))
+    return VAEPair(VAEConfig(video_channels=8, audio_channels=16, video_streams=1))
 
 
 @pytest.fixture(scope="module")

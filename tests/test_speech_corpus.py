@@ -39,7 +39,7 @@ def test_each_voice_says_every_sentence_per_take_and_a_rerun_reads_the_cache(
 def test_the_run_recogniser_hears_every_voice_but_the_test_voices(tiny_run: Path) -> None:
     from crossmodal.data.splits import test_voices
     from crossmodal.features.speech_corpus import _voice_file
-    from crossmodal.pipeline import RunSettings
+    from crossmodal.settings import RunSettings
 
     settings = RunSettings.load(tiny_run)
     takes, seed = settings.recognizer_speech_takes, settings.seed

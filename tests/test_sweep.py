@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from crossmodal.experiment import prepare
-from crossmodal.sweep import COLUMNS, run_sweep
+from crossmodal.features.prepared import prepare
+from crossmodal.workflows.sweep import COLUMNS, run_sweep
 
 
 def test_sweep_writes_one_row_per_schedule(tiny_data: Path, tmp_path: Path) -> None:

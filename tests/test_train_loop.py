@@ -13,15 +13,8 @@ import yaml
 from safetensors.torch import load_file
 
 from crossmodal.errors import CrossmodalError
-from crossmodal.train.loop import (
-    TrainConfig,
-    _Interrupts,
-    load_weights,
-    read_meta,
-    save_weights,
-    seed_everything,
-    train,
-)
+from crossmodal.models.weights import load_weights, read_meta, save_weights
+from crossmodal.train.loop import TrainConfig, _Interrupts, seed_everything, train
 
 TOTAL = 30
 W_TRUE = torch.tensor([[1.0], [-2.0], [0.5], [3.0]])

@@ -29,8 +29,9 @@ from crossmodal.models.translators import (
     member_dir,
 )
 from crossmodal.models.vae import VAEConfig, VAEPair
-from crossmodal.pipeline import RunSettings, check_resumable
+from crossmodal.settings import RunSettings
 from crossmodal.train.translator import SequencePairs, train_translator, translator_train_config
+from crossmodal.workflows.pipeline import check_resumable
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
               "latent_cosine_distance", "token_distance"}
@@ -157,7 +158,7 @@ class _Constant(nn.Module):
 def test_members_average_their_sounds_or_their_latents() -> None:
     """Through a squaring decoder, members saying 1 and 3 sound like 1 and 9: their sounds
     average to 5, their latents to 2, which sounds like 4."""
-    vae = VAEPair(VAEConfig(video_channels=4, audio_channels=4))
+    vae = VAEPair(VAEConfig(video_channels=4, audio_channels=4, video_streams=1))
     vae.audio.decode = torch.square
     frames = np.zeros((2, 15, 32, 32, 6), np.uint8)
     members = [_Constant(1.0), _Constant(3.0)]
@@ -254,7 +255,7 @@ def test_translate_and_evaluate_fail_in_one_line(tiny_run: Path, tmp_path: Path)
         (("evaluate", str(tmp_path / "no_run")), "is not a run folder"),
         (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--holdout", "pairs:fly-pen"),
          "bad holdout pair"),
-        (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--align-weight", "-1"),
+        (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--set", "align_weight=-1"),
          "align_weight must be >= 0"),
         (("sweep", str(tmp_path), "--out", str(tmp_path / "s"), "--align-weight", "-1"),
          "align_weight must be >= 0"),
@@ -267,8 +268,8 @@ def test_reproduce_refuses_a_changed_protocol_folder_before_any_work(tmp_path: P
     """The second protocol's folder was made with fewer VAE steps: the refusal comes first,
     before the (missing) dataset is read or the first protocol's folder is made."""
     from crossmodal.data.splits import DEFAULT_PAIRS, parse_holdout
-    from crossmodal.eval.protocols import run_protocols
     from crossmodal.io import write_json
+    from crossmodal.workflows.reproduce import run_protocols
 
     out = tmp_path / "out"
     settings = RunSettings(data=str(tmp_path / "no-such-dataset"))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.features.prepared import Prepared, prepare
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.models.two_stream import WHERE_VIEWS, TwoStreamVideoVAE, object_mask, pose_map
@@ -18,7 +18,7 @@ from crossmodal.models.vae import VAEConfig, VAEPair, video_input
 from crossmodal.train.loop import TrainConfig, seed_everything
 from crossmodal.train.vae import train_vae_pair, vae_losses
 
-SMALL = VAEConfig(video_channels=8, audio_channels=32, video_streams=2)
+SMALL = VAEConfig(video_channels=8, audio_channels=32, video_streams=2, where_view="mask")
 
 
 def _frames(bar_cols: slice, strip_value: int = 150) -> torch.Tensor:
@@ -179,7 +179,7 @@ def test_each_half_decodes_only_its_own_view() -> None:
 
 def test_split_translator_reads_motion_from_where_and_appearance_from_what() -> None:
     seed_everything(0)
-    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8)).eval()
+    model = SlotTranslator(TranslatorConfig(hidden=16, where_dims=8, reader="attention")).eval()
     video = torch.randn(2, 15, 16)
     offset_where, new_what = video.clone(), video.clone()
     offset_where[..., :8] += 3.0  # same changes, another place

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from crossmodal.experiment import Prepared, prepare
+from crossmodal.features.prepared import Prepared, prepare
 from crossmodal.models.schedules import make_schedule
 from crossmodal.models.vae import VAEConfig, VAEPair, video_input
 from crossmodal.train.loop import TrainConfig, seed_everything
 from crossmodal.train.vae import train_vae_pair, vae_losses
 
-SMALL = VAEConfig(video_channels=8, audio_channels=32)
+SMALL = VAEConfig(video_channels=8, audio_channels=32, video_streams=1)
 
 
 @pytest.fixture(scope="module")

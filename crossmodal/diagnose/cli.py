@@ -30,7 +30,7 @@ def probe_features(
     features (test voices' clips). Labels never reach the pipeline's models."""
     from crossmodal.data.vocabulary import OBJECTS
     from crossmodal.diagnose.feature_probe import check_probe, probe_objects
-    from crossmodal.experiment import prepare
+    from crossmodal.features.prepared import prepare
     from crossmodal.io import write_json
 
     check_probe(view, steps)

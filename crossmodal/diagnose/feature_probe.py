@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from crossmodal.data.vocabulary import OBJECTS
 from crossmodal.errors import CrossmodalError
-from crossmodal.experiment import Prepared
+from crossmodal.features.prepared import Prepared
 
 VIEWS: dict[str, slice] = {"whole": slice(0, 3), "object": slice(3, 6)}  # channels of a step
 PROBE_STEPS: tuple[int, ...] = (0, 7, 14)  # first, middle and last video step of a clip

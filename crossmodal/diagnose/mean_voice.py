@@ -17,9 +17,9 @@ import torch
 
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.diagnose.run import FinishedRun
-from crossmodal.eval.representation import encode_split
 from crossmodal.io import write_json
-from crossmodal.pipeline import TARGET_AUDIO
+from crossmodal.models.codes import encode_split
+from crossmodal.train.targets import TARGET_AUDIO
 
 MEAN_VOICE_FILE = "mean_voice.json"
 FIT_STEPS = 150

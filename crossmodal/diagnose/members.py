@@ -1,7 +1,7 @@
 """How much of our translator's figure is each member's, and what more members would give.
 
 For diagnosis. Our translator is the combination of several members trained alike from
-different seeds (run_defaults.TRANSLATOR_MEMBERS). On held-out objects one member's
+different seeds (settings.defaults.TRANSLATOR_MEMBERS). On held-out objects one member's
 `utterance_acc` swings with its seed far more than on unseen voices (one knife fold: 0.10,
 0.56 and 0.78), so a fold's figure is one draw from a wide spread. Per evaluation split this
 scores every member alone, and the combination of the first k members for every k and every
@@ -18,12 +18,12 @@ import torch
 from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs
-from crossmodal.eval.recognizer import Recognizer
 from crossmodal.io import write_json
+from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.seq2seq import SlotTranslator
 from crossmodal.models.translators import AVERAGES, BATCH, member_dir
 from crossmodal.models.vae import VAEPair, video_input
-from crossmodal.train.loop import WEIGHTS_FILE
+from crossmodal.models.weights import WEIGHTS_FILE
 
 MEMBERS_FILE = "members.json"
 

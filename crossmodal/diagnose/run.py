@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.recognizer import Recognizer
-from crossmodal.eval.representation import encode_split
-from crossmodal.experiment import Prepared
+from crossmodal.features.pairs import PairData
+from crossmodal.features.prepared import Prepared, labels, prepare_run
+from crossmodal.models.codes import encode_split
+from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.seq2seq import SlotTranslator
 from crossmodal.models.translators import load_members, load_vae
 from crossmodal.models.vae import VAEPair
-from crossmodal.pipeline import RunSettings, labels, prepare_run
-from crossmodal.train.pairs import PairData
+from crossmodal.settings import RunSettings
 
 
 class FinishedRun:

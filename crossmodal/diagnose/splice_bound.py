@@ -20,8 +20,8 @@ from crossmodal.data.vocabulary import ACTIONS, MOVING_ACTIONS, OBJECTS, sentenc
 from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.metrics import factor_accuracy
-from crossmodal.eval.representation import encode_split
 from crossmodal.io import write_json
+from crossmodal.models.codes import encode_split
 from crossmodal.models.vae import AUDIO_STRIDE
 
 SPLICE_FILE = "splice_bound.json"

@@ -30,14 +30,14 @@ from crossmodal.eval.metrics import (
     mse,
     token_distance,
 )
-from crossmodal.eval.recognizer import Recognizer
-from crossmodal.experiment import Prepared
+from crossmodal.features.prepared import Prepared, labels, prepare_run, real_test_audio
 from crossmodal.io import atomic_write, write_json
 from crossmodal.models.baseline import BaselineTranslator
+from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.translators import MODELS, load_model, load_vae
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
-from crossmodal.pipeline import RunSettings, labels, prepare_run, real_test_audio
+from crossmodal.settings import RunSettings
 
 EVAL_SPLITS = ("test", "holdout")
 RECOGNIZER_BAR = 0.99  # below this on real audio, the recogniser's verdicts do not count

@@ -1,15 +1,12 @@
-"""The evaluation protocols, run one after another on one dataset: grounding on unseen voices,
-the default pair holdout, and the earlier work's five object-motion folds.
+"""The evaluation protocols: grounding on unseen voices, the default pair holdout, and the
+earlier work's five object-motion folds; and their results, side by side.
 
-Every protocol trains its own models with nothing of its held-out clips, and all share one
-recogniser (it depends only on the training voices, which every protocol shares).
+`crossmodal reproduce` runs them one after another (crossmodal.workflows.reproduce).
 """
 
 from __future__ import annotations
 
 import csv
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -17,19 +14,11 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from crossmodal.data.splits import DEFAULT_PAIRS, parse_holdout  # noqa: E402
+from crossmodal.data.splits import DEFAULT_PAIRS  # noqa: E402
 from crossmodal.data.vocabulary import OBJECTS  # noqa: E402
 from crossmodal.errors import CrossmodalError  # noqa: E402
-from crossmodal.eval.evaluate import evaluate_run  # noqa: E402
-from crossmodal.eval.report import LABELS, write_report  # noqa: E402
+from crossmodal.eval.report import LABELS  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
-from crossmodal.pipeline import (  # noqa: E402
-    Execution,
-    RunSettings,
-    check_resumable,
-    fit_run,
-    prepare_run,
-)
 
 PROTOCOLS: dict[str, str] = {
     "grounding": "none",
@@ -41,35 +30,11 @@ RESULT_COLUMNS = ("protocol", "model", "split", "n", "utterance_acc", "object_ac
                   "token_distance")
 
 
-def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...] = tuple(PROTOCOLS),
-                  progress: bool = True, execution: Execution | None = None) -> list[dict]:
-    """Fit, evaluate and report every protocol into OUT/<protocol>; write OUT/results.*."""
+def check_protocols(names: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in PROTOCOLS]
     if unknown:
         raise CrossmodalError(f"unknown protocol(s) {', '.join(unknown)}; expected "
                               f"{', '.join(PROTOCOLS)}")
-    out = Path(out)
-    rows: list[dict] = []
-    shared = replace(settings, recognizer=settings.recognizer or str(out / "recognizer"))
-    planned = {name: replace(shared, holdout=parse_holdout(PROTOCOLS[name]).spec)
-               for name in names}
-    for name, run_settings in planned.items():  # before hours of work, not between protocols
-        check_resumable(out / name, run_settings)
-    for name, run_settings in planned.items():
-        start = time.perf_counter()
-        print(f"[{name}] holdout {PROTOCOLS[name]}", flush=True)
-        prepared = prepare_run(run_settings, progress)
-        fit_run(prepared, out / name, run_settings, progress=progress, execution=execution)
-        results = evaluate_run(out / name, progress=progress, prepared=prepared)
-        write_report(out / name, results)
-        for model, metrics in results.items():
-            for split, values in metrics["splits"].items():
-                if values:
-                    rows.append({"protocol": name, "model": model, "split": split, **values})
-        write_results(out, rows)
-        print(f"[{name}] done in {time.perf_counter() - start:.0f} s", flush=True)
-    plot_results(out / "results.png", rows)
-    return rows
 
 
 def write_results(out: Path, rows: list[dict]) -> None:
@@ -113,6 +78,3 @@ def plot_results(path: Path, rows: list[dict]) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-
-
-

@@ -13,10 +13,11 @@ import numpy as np
 
 from crossmodal.data.manifest import ClipRecord, read_manifest
 from crossmodal.data.splits import Holdout, parse_holdout, split, validation_split
-from crossmodal.data.vocabulary import ACTIONS, OBJECTS
+from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
 from crossmodal.errors import CrossmodalError
+from crossmodal.features.pairs import PairData
 from crossmodal.features.store import Features, build_features
-from crossmodal.train.pairs import PairData
+from crossmodal.settings import RunSettings
 
 
 @dataclass
@@ -62,3 +63,19 @@ def prepare(root: str | Path, holdout: str | None = None, seed: int = 0,
     by_split = {name: features.subset([r.clip_id for r in part]) for name, part in parts.items()}
     data = {name: PairData.from_features(f) for name, f in by_split.items() if f.clip_ids}
     return Prepared(root, parsed, parts, by_split, data, validation)
+
+
+def prepare_run(settings: RunSettings, progress: bool = True) -> Prepared:
+    """The dataset split as `settings` trains and scores it."""
+    return prepare(settings.data, settings.holdout, settings.seed, progress,
+                   settings.validation)
+
+
+def labels(prepared: Prepared, name: str) -> np.ndarray:
+    """The sentence of each clip of a split."""
+    return np.array([sentence_index(r.object, r.action) for r in prepared.splits[name]])
+
+
+def real_test_audio(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Original recordings of the unseen test voices, natural timing: recognizer_acc's data."""
+    return prepared.features["test"].audio[:, 0].astype(np.float32), labels(prepared, "test")

@@ -7,8 +7,9 @@ audio units (`crossmodal.models.units`, standing in for wav2vec 2.0 character to
 with teacher forcing and categorical cross-entropy, decoded greedily. The units decode back to a
 log-mel, so the baseline's output is scored like every other model's.
 
-The original used hidden 1024, Adam 1e-3, batch 64, 100 epochs. Hidden defaults to 256 here so
-CPU runs finish; pass `hidden=1024` for the faithful size.
+The original used hidden 1024, Adam 1e-3, batch 64, 100 epochs. Hidden defaults to a run's
+(settings.defaults.BASELINE_HIDDEN) so CPU runs finish; pass `hidden=1024` for the faithful
+size. Training is crossmodal.train.baseline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -28,11 +28,10 @@ from torch import nn
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import atomic_path, write_json
 from crossmodal.models.units import DEFAULT_K, AudioUnits
-from crossmodal.train.hardware import Compute
-from crossmodal.train.loop import TrainConfig, seed_everything, train
+from crossmodal.settings.defaults import BASELINE_HIDDEN
 
 N_LEVELS = 101  # quantised feature values 0..100
-DEFAULT_HIDDEN = 256  # the original's 1024 is ~16x slower per step on CPU
+DEFAULT_HIDDEN = BASELINE_HIDDEN  # the original's 1024 is much slower per step on CPU
 CONFIG_FILE = "baseline.json"
 WEIGHTS_FILE = "baseline.safetensors"
 UNITS_FILE = "units.safetensors"
@@ -47,7 +46,7 @@ def fit_range(features: np.ndarray, per_dim: bool = False) -> tuple[np.ndarray, 
     The earlier work scaled its CLIP features to 0..100 with one range; `per_dim` gives every
     feature its own range, which helps when a few dimensions have much larger magnitudes.
     """
-    features = _as_features(features)
+    features = as_features(features)
     if per_dim:
         return features.min(axis=0), features.max(axis=0)
     return features.min(keepdims=True)[0], features.max(keepdims=True)[0]
@@ -55,7 +54,7 @@ def fit_range(features: np.ndarray, per_dim: bool = False) -> tuple[np.ndarray, 
 
 def quantize(features: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """(N, D) floats -> (N, D) int64 in 0..100, linear between lo and hi; outside is clipped."""
-    features = _as_features(features)
+    features = as_features(features)
     lo = np.asarray(lo, dtype=np.float64)
     span = np.maximum(np.asarray(hi, dtype=np.float64) - lo, 1e-12)  # a constant maps to 0
     scaled = np.rint((features - lo) / span * (N_LEVELS - 1))
@@ -67,7 +66,7 @@ def one_hot(levels: torch.Tensor | np.ndarray) -> torch.Tensor:
     return F.one_hot(torch.as_tensor(levels, dtype=torch.int64), N_LEVELS).float()
 
 
-def _as_features(features: np.ndarray) -> np.ndarray:
+def as_features(features: np.ndarray) -> np.ndarray:
     features = np.asarray(features, dtype=np.float32)
     if features.ndim != 2:
         raise CrossmodalError(f"expected video features shaped (N, D), got {features.shape}")
@@ -185,7 +184,7 @@ class BaselineTranslator:
         return self.config.n_tokens
 
     def _levels(self, video_feats: np.ndarray) -> np.ndarray:
-        feats = _as_features(video_feats)
+        feats = as_features(video_feats)
         if feats.shape[1] != self.config.n_features:
             raise CrossmodalError(
                 f"expected {self.config.n_features} video features per clip, got {feats.shape[1]}"
@@ -230,81 +229,3 @@ class BaselineTranslator:
         units = AudioUnits.load(directory / UNITS_FILE)
         lo, hi = tensors["quant.lo"].numpy(), tensors["quant.hi"].numpy()
         return cls(config, lo, hi, units, model.eval())
-
-
-# --- training --------------------------------------------------------------------------------
-
-
-def train_baseline(
-    video_feats: np.ndarray,
-    logmels: np.ndarray,
-    run_dir: str | Path,
-    steps: int = 2000,
-    seed: int = 0,
-    hidden: int = DEFAULT_HIDDEN,
-    progress: bool = True,
-    *,
-    n_units: int = DEFAULT_K,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    per_dim: bool = False,
-    grad_clip: float | None = 1.0,
-    log_every: int = 50,
-    resume: bool = False,
-    unit_logmels: np.ndarray | None = None,
-    compute: Compute | None = None,
-) -> BaselineTranslator:
-    """Fit the quantiser range, the audio units and the LSTM (shared loop); save into run_dir.
-
-    Adam 1e-3 at batch 64 as in the original (100 epochs of 13,050 clips is ~20,400 steps);
-    gradients are clipped at norm 1.0 like every model here (Keras had no clipping; pass None).
-    Each step samples its batch from the step's generator, so runs resume exactly. Every fitted
-    part is a function of (data, seed), so a resumed run rebuilds the same quantiser and units.
-    The units are fitted on `unit_logmels` if given: when `logmels` repeats each target for
-    several video versions, the distinct targets give k-means the same frames at a fraction of
-    the work.
-    """
-    feats = _as_features(video_feats)
-    mels = np.asarray(logmels, dtype=np.float32)
-    if mels.ndim != 3 or len(mels) != len(feats):
-        raise CrossmodalError(
-            f"need one log-mel (T, F) per video feature vector: got {feats.shape} and {mels.shape}"
-        )
-    lo, hi = fit_range(feats, per_dim)
-    levels = torch.from_numpy(quantize(feats, lo, hi))
-    units = AudioUnits(k=n_units, seed=seed).fit(mels if unit_logmels is None else unit_logmels)
-    tokens = torch.from_numpy(units.encode(mels))
-    config = BaselineConfig(n_units, hidden, feats.shape[1], tokens.shape[1], per_dim)
-
-    seed_everything(seed)
-    model = LSTMSeq2Seq(n_units, hidden)
-
-    def batches(step: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        index = torch.randint(len(levels), (batch_size,), generator=gen)
-        return {"levels": levels[index], "tokens": tokens[index]}
-
-    def step_fn(
-        model: nn.Module, batch: dict[str, torch.Tensor], step: int
-    ) -> tuple[torch.Tensor, dict[str, float]]:
-        return seq2seq_loss(model, batch["levels"], batch["tokens"])  # type: ignore[arg-type]
-
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        grad_clip=grad_clip,
-        seed=seed,
-        log_every=log_every,
-        ckpt_every=max(log_every, 500),
-        **(compute or Compute()).train_kwargs(),
-    )
-    extra: dict[str, Any] = {
-        "model": {"name": "lstm_seq2seq", "kwargs": {"n_units": n_units, "hidden": hidden}},
-        "baseline": {**asdict(config), "n_clips": len(feats)},
-    }
-    train(
-        model, batches, step_fn, cfg, run_dir, resume=resume, extra_config=extra, progress=progress
-    )
-    translator = BaselineTranslator(config, lo, hi, units, model.eval())
-    translator.save(run_dir)
-    return translator

@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crossmodal.errors import CrossmodalError
 from crossmodal.models.mlp import mlp
 
 #: Width of the phase reader's Gaussian over slots, in slots: about one slot either side.
@@ -83,11 +82,5 @@ class PhaseReader(nn.Module):
         return attention @ memory, coverage, attention
 
 
+#: The readers by name (settings.choices.TRANSLATOR_READERS).
 READERS: dict[str, type[nn.Module]] = {"attention": AttentionReader, "phase": PhaseReader}
-
-
-def check_reader(name: str) -> None:
-    """One check for the model and for a run's settings, so both give the same one line."""
-    if name not in READERS:
-        raise CrossmodalError(f"unknown translator reader {name!r}; "
-                              f"expected one of {', '.join(READERS)}")

@@ -14,28 +14,51 @@ other actions.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from crossmodal.models.mlp import mlp
-from crossmodal.models.readers import READERS, check_reader
+from crossmodal.models.readers import READERS
+from crossmodal.settings import defaults as d
+from crossmodal.settings.choices import check_reader
+
+if TYPE_CHECKING:
+    from crossmodal.settings import RunSettings
+
+#: What a config saved before a field existed meant by it: weights saved before readers
+#: existed hold no reader and were all read by attention.
+SAVED_BEFORE = {"reader": "attention"}
 
 
 @dataclass(frozen=True)
 class TranslatorConfig:
+    """Sizes and reader of a slot translator; the defaults are those `crossmodal train`
+    builds for ours, saved beside its weights."""
+
     in_dim: int = 16  # per video step
     out_dim: int = 16  # per audio step
     out_steps: int = 75
-    hidden: int = 128
+    hidden: int = d.TRANSLATOR_HIDDEN
     memory_slots: int = 12  # length of the object's word memory, in steps
     dropout: float = 0.1
     # > 0: the input's first where_dims dims say where the object is and the rest what it is
     # (a two-stream video VAE); motion then reads only the former and appearance the latter
     where_dims: int = 0
-    # how the word memory is read, a key of models.readers.READERS; "attention" here because
-    # weights saved before readers existed hold no reader and were all read that way
-    reader: str = "attention"
+    reader: str = d.TRANSLATOR_READER  # how the word memory is read (models.readers.READERS)
+
+    @classmethod
+    def saved(cls, values: dict[str, Any]) -> TranslatorConfig:
+        """The config saved beside a translator's weights, read as it meant when written."""
+        return cls(**{**SAVED_BEFORE, **values})
+
+    @classmethod
+    def of_run(cls, settings: RunSettings, in_dim: int, out_dim: int,
+               where_dims: int = 0) -> TranslatorConfig:
+        """Our translator (or the ablation, on other dims) as a run's settings train it."""
+        return cls(in_dim=in_dim, out_dim=out_dim, hidden=settings.translator_hidden,
+                   where_dims=where_dims, reader=settings.translator_reader)
 
 
 def _query_before_readers(module: nn.Module, state: dict, prefix: str, *args) -> None:

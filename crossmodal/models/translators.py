@@ -24,13 +24,14 @@ from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.models.vae import (
     AUDIO_STRIDE,
     VIDEO_IN,
-    VAEConfig,
     VAEPair,
     denormalise_logmel,
     normalise_logmel,
     video_input,
 )
-from crossmodal.train.loop import WEIGHTS_FILE, load_weights, read_meta
+from crossmodal.models.vae_config import VAEConfig
+from crossmodal.models.weights import WEIGHTS_FILE, load_weights, read_meta
+from crossmodal.settings.choices import check_average
 
 RAW_POOL = 2  # the ablation sees 16x16 x 7 channels = 1,792 raw values per video step
 BASELINE_SIZE = 8  # the baseline's per-clip vector is built from 8x8 frames
@@ -136,18 +137,11 @@ def _decode_logmel_mean(decode: Decode, latents: list[torch.Tensor]) -> torch.Te
 #: How our translator's members are combined into one log-mel. The decoder is not linear, so
 #: the mean of the members' latents need not decode to what any of them says; trained with
 #: the log-mel loss, each member aims at a sound, and their sounds are averaged instead
-#: (docs/translation.md, Members).
+#: (docs/translation.md, Members). Its names: settings.choices.TRANSLATOR_AVERAGES.
 AVERAGES: dict[str, Callable[[Decode, list[torch.Tensor]], torch.Tensor]] = {
     "latent": _decode_latent_mean,
     "logmel": _decode_logmel_mean,
 }
-
-
-def check_average(name: str) -> None:
-    """One check for the model and for a run's settings, so both give the same one line."""
-    if name not in AVERAGES:
-        raise CrossmodalError(f"unknown translator average {name!r}; "
-                              f"expected one of {', '.join(AVERAGES)}")
 
 
 class VAESeq2Seq:
@@ -235,12 +229,12 @@ def _load(folder: str | Path, name: str, what: str, build: Callable[[dict], torc
 
 
 def load_vae(folder: str | Path) -> VAEPair:
-    return _load(folder, "vae_pair", "VAE pair", lambda c: VAEPair(VAEConfig(**c)))
+    return _load(folder, "vae_pair", "VAE pair", lambda c: VAEPair(VAEConfig.saved(c)))
 
 
 def load_slot(folder: str | Path) -> SlotTranslator:
     return _load(folder, "slot_translator", "slot translator",
-                 lambda c: SlotTranslator(TranslatorConfig(**c)))
+                 lambda c: SlotTranslator(TranslatorConfig.saved(c)))
 
 
 def load_members(folder: Path, members: int) -> list[SlotTranslator]:

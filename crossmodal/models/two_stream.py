@@ -25,16 +25,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from crossmodal.errors import CrossmodalError
 from crossmodal.models.conv_stacks import conv_decoder, conv_encoder
-
-if TYPE_CHECKING:
-    from crossmodal.models.vae import VAEConfig
+from crossmodal.models.vae_config import VAEConfig
+from crossmodal.settings.choices import check_where_view
 
 MASS_QUANTILE = 0.9  # as in crossmodal.features.video: the pixels least like the table
 MASK_WEIGHT = 3.0  # the mask's reconstruction error counts as the three RGB channels it replaces
@@ -157,20 +154,13 @@ class WhereView:
     motion: bool = False
 
 
-#: The where encoder's inputs by name (module docstring).
+#: The where encoder's inputs by name (module docstring; settings.choices.WHERE_VIEWS).
 WHERE_VIEWS: dict[str, WhereView] = {
     "mask": WhereView(_mask_and_change, motion=True),
     "pose": WhereView(_per_frame(lambda x: pose_map(object_mask(x)))),
     "turned_pose": WhereView(_turned_pose),
     "turned_motion": WhereView(_turned_motion, motion=True),
 }
-
-
-def check_where_view(name: str) -> None:
-    """One check for the model and for a run's settings, so both give the same one line."""
-    if name not in WHERE_VIEWS:
-        raise CrossmodalError(f"unknown where view {name!r}; "
-                              f"expected one of {', '.join(WHERE_VIEWS)}")
 
 
 class TwoStreamVideoVAE(nn.Module):

@@ -9,37 +9,22 @@ either encoder ever seeing the other modality.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import LOG_FLOOR, N_MELS
 from crossmodal.models.conv_stacks import conv_decoder, conv_encoder
 from crossmodal.models.two_stream import TwoStreamVideoVAE
+from crossmodal.models.vae_config import VAEConfig
+from crossmodal.settings.choices import check_video_streams
 
 LOGMEL_MEAN = -6.0  # fixed input scaling: the same for every model and every dataset
 LOGMEL_STD = 3.0
 LOGMEL_FLOOR = float(torch.log(torch.tensor(LOG_FLOOR)))
 AUDIO_STRIDE = 4  # log-mel frames per audio latent step (40 ms)
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    """Sizes of the VAE pair; saved beside every checkpoint so it can be rebuilt."""
-
-    latent_dim: int = 16
-    video_size: int = 32  # frames are S x S; see crossmodal.features.video.FEATURE_SIZE
-    video_channels: int = 32
-    audio_channels: int = 128
-    video_sigma: float = 0.03  # Gaussian likelihood scale of input values in [0, 1]
-    audio_sigma: float = 0.15  # ... of normalised log-mel values
-    video_streams: int = 1  # 2: where and what apart (crossmodal.models.two_stream)
-    # what the two-stream VAE's where encoder reads (two_stream.WHERE_VIEWS); "mask" here
-    # because weights saved before views existed hold no view and all read the mask
-    where_view: str = "mask"
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, sample: bool) -> torch.Tensor:
@@ -216,13 +201,8 @@ def alignment_loss(heads: AlignmentHeads, video_mu: torch.Tensor, audio_mu: torc
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
-#: Video VAEs by number of streams.
+#: Video VAEs by number of streams (settings.choices.VIDEO_STREAMS).
 VIDEO_VAES: dict[int, type[nn.Module]] = {1: VideoVAE, 2: TwoStreamVideoVAE}
-
-
-def check_video_streams(streams: int) -> None:
-    if streams not in VIDEO_VAES:
-        raise CrossmodalError(f"video_streams must be one of {sorted(VIDEO_VAES)}, got {streams}")
 
 
 class VAEPair(nn.Module):

@@ -1,4 +1,5 @@
-"""Safetensors-only weights and checkpoints: loading a file never runs code (no pickle).
+"""Training checkpoints, safetensors only (crossmodal.models.weights): loading one never runs
+code (no pickle).
 
 A checkpoint holds everything needed to continue a run bit-for-bit: model tensors under
 `model.<name>`, optimizer state under `optim.<param index>.<key>`, the completed step count, and
@@ -8,78 +9,17 @@ python/numpy RNG state) travels as JSON in the safetensors metadata under the ke
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from crossmodal.errors import CrossmodalError
-from crossmodal.io import atomic_path
+from crossmodal.models.weights import fit_state, load_tensors, save_tensors
 
-META_KEY = "crossmodal"
 CHECKPOINT_FORMAT = 1
-
-
-def _detached(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Private CPU copies: safetensors refuses shared storage (tied weights) and views."""
-    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
-
-
-def _save(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        save_file(_detached(tensors), str(tmp), metadata={META_KEY: json.dumps(meta)})
-
-
-def _load(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise CrossmodalError(f"no checkpoint at {path}")
-    try:
-        return load_file(str(path), device="cpu"), read_meta(path)
-    except SafetensorError as exc:
-        raise CrossmodalError(f"{path} is not a readable safetensors file: {exc}") from None
-
-
-def read_meta(path: str | Path) -> dict[str, Any]:
-    """The JSON metadata stored with a weights or checkpoint file ({} if it has none)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CrossmodalError(f"no checkpoint at {path}")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            raw = (handle.metadata() or {}).get(META_KEY)
-    except SafetensorError as exc:
-        raise CrossmodalError(f"{path} is not a readable safetensors file: {exc}") from None
-    return json.loads(raw) if raw else {}
-
-
-def save_weights(model: torch.nn.Module, path: str | Path, meta: dict[str, Any]) -> None:
-    """Write only the model's state_dict, plus `meta` (e.g. model name and constructor kwargs)."""
-    _save(path, model.state_dict(), meta)
-
-
-def _fit(model: torch.nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
-    """load_state_dict, with its multi-line RuntimeError turned into a one-line user error."""
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        detail = " ".join(str(exc).split())
-        raise CrossmodalError(f"{path} does not fit {type(model).__name__}: {detail}") from None
-
-
-def load_weights(model: torch.nn.Module, path: str | Path) -> dict[str, Any]:
-    """Load weights written by `save_weights` (or a checkpoint) into `model`; return the meta."""
-    path = Path(path)
-    tensors, meta = _load(path)
-    if meta.get("kind") == "checkpoint":
-        tensors = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    _fit(model, tensors, path)
-    return meta
 
 
 # --- RNG state -------------------------------------------------------------------------------
@@ -166,7 +106,7 @@ def save_checkpoint(
         "optim_extra": extra,
         "rng": rng_meta,
     }
-    _save(path, tensors, meta)
+    save_tensors(path, tensors, meta)
 
 
 def load_checkpoint(
@@ -174,11 +114,11 @@ def load_checkpoint(
 ) -> int:
     """Restore model, optimizer and global RNG state in place; return the completed step count."""
     path = Path(path)
-    tensors, meta = _load(path)
+    tensors, meta = load_tensors(path)
     if meta.get("kind") != "checkpoint" or meta.get("format") != CHECKPOINT_FORMAT:
         raise CrossmodalError(f"{path} is not a crossmodal training checkpoint")
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    _fit(model, weights, path)
+    fit_state(model, weights, path)
 
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():

@@ -15,20 +15,14 @@ from dataclasses import dataclass
 import torch
 
 from crossmodal.errors import CrossmodalError
+from crossmodal.settings.choices import check_precision
 
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def check_device(name: str) -> None:
     if name not in DEVICES:
         raise CrossmodalError(f"unknown device {name!r}; expected one of {', '.join(DEVICES)}")
-
-
-def check_precision(name: str) -> None:
-    if name not in PRECISIONS:
-        raise CrossmodalError(
-            f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
 
 
 def resolve_device(name: str) -> str:

@@ -35,31 +35,14 @@ from tqdm.auto import tqdm
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import atomic_write
-from crossmodal.train.checkpoint import (
-    capture_rng,
-    load_checkpoint,
-    load_weights,
-    read_meta,
-    restore_rng,
-    save_checkpoint,
-    save_weights,
-)
+from crossmodal.models.weights import WEIGHTS_FILE, save_weights
+from crossmodal.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from crossmodal.train.hardware import autocast
 
-__all__ = [
-    "TrainConfig",
-    "TrainResult",
-    "batch_generator",
-    "load_weights",
-    "read_meta",
-    "save_weights",
-    "seed_everything",
-    "train",
-]
+__all__ = ["TrainConfig", "TrainResult", "batch_generator", "seed_everything", "train"]
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINT_FILE = "checkpoint.safetensors"
-WEIGHTS_FILE = "model.safetensors"
 LOG_FILE = "log.jsonl"
 # Keys that may change on resume: they decide how long to run and how often to report, not
 # what the weights become.

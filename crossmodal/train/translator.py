@@ -2,7 +2,8 @@
 
 Both the VAE-latent translator and the no-VAE ablation are trained here: only what the
 sequences hold differs (16-d latents vs raw pixels and stacked log-mel frames), so the
-ablation isolates exactly one thing, the representation.
+ablation isolates exactly one thing, the representation. `translator_pairs` and
+`ablation_pairs` build each one's sequences from a run's training clips.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import torch
 import torch.nn.functional as F
 
 from crossmodal.errors import CrossmodalError
+from crossmodal.features.prepared import Prepared
+from crossmodal.models.codes import encode_split
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.models.translators import mel_steps, raw_video_steps
+from crossmodal.models.vae import VAEPair
 from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
+from crossmodal.train.targets import TARGET_AUDIO, target_logmels
 
 
 @dataclass
@@ -60,6 +66,24 @@ class SequencePairs:
         if self.logmel is not None:
             batch["logmel"] = self.logmel[clip, tv]
         return batch
+
+
+def translator_pairs(prepared: Prepared, vae: VAEPair, weight: float) -> SequencePairs:
+    """Our translator's sequences: the training clips' video codes, and the audio codes of
+    their targets (with the targets' log-mels for a log-mel loss of `weight` > 0)."""
+    codes = encode_split(vae, prepared.data["train"], keys=("video_mu", "audio_canonical_mu"))
+    return SequencePairs(torch.from_numpy(codes["video_mu"]),
+                         torch.from_numpy(codes["audio_canonical_mu"][:, list(TARGET_AUDIO)]),
+                         logmel=target_logmels(prepared) if weight > 0 else None)
+
+
+def ablation_pairs(prepared: Prepared) -> SequencePairs:
+    """The ablation's sequences: pooled raw pixels in, stacked target log-mel frames out."""
+    video = prepared.data["train"].video
+    source = torch.stack([raw_video_steps(video[:, v]) for v in range(video.shape[1])], dim=1)
+    targets = target_logmels(prepared)
+    target = torch.stack([mel_steps(targets[:, i]) for i in range(targets.shape[1])], dim=1)
+    return SequencePairs(source, target)
 
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # latent sequence -> log-mel

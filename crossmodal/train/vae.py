@@ -7,36 +7,21 @@ from pathlib import Path
 
 import torch
 
-from crossmodal.errors import CrossmodalError
+from crossmodal.features.pairs import PairData
 from crossmodal.models.schedules import Schedule
-from crossmodal.models.vae import (
-    VAEConfig,
-    VAEPair,
-    alignment_loss,
-    gaussian_kl,
-    reparameterize,
-    video_input,
-)
+from crossmodal.models.vae import VAEPair, alignment_loss, gaussian_kl, reparameterize, video_input
+from crossmodal.models.vae_config import VAEConfig
+from crossmodal.settings.choices import check_align_weight, check_frames
+from crossmodal.settings.defaults import ALIGN_WEIGHT, VAE_FRAMES, VAE_LR
+from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, train
-from crossmodal.train.pairs import PairData
-
-#: Weight of the contrastive term (nats) next to reconstruction sums in the thousands. At 10 the
-#: video latents barely tell the objects apart (test utterance_acc 0.29 after translation);
-#: 2,000 makes them readable at some cost in audio reconstruction (docs/results.md).
-ALIGN_WEIGHT = 2000.0
 
 
-def check_align_weight(weight: float) -> None:
-    if not weight >= 0:
-        raise CrossmodalError(f"align_weight must be >= 0, got {weight}")
-
-
-VIDEO_STEPS_PER_CLIP = 5  # video steps per clip in a training batch: a third of the cost
-
-
-def check_frames(frames: int) -> None:
-    if frames < 2:
-        raise CrossmodalError(f"vae_frames must be >= 2 (the first and last step), got {frames}")
+def vae_train_config(steps: int, seed: int, lr: float = VAE_LR,
+                     compute: Compute | None = None) -> TrainConfig:
+    # Losses are sums of nats in the hundreds; clipping at 1.0 would freeze learning.
+    return TrainConfig(steps=steps, batch_size=32, lr=lr, grad_clip=None, seed=seed,
+                       log_every=25, ckpt_every=100, **(compute or Compute()).train_kwargs())
 
 
 def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
@@ -57,7 +42,7 @@ def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],
 def train_vae_pair(data: PairData, schedule: Schedule, cfg: TrainConfig, run_dir: str | Path,
                    vae_cfg: VAEConfig | None = None, resume: bool = False,
                    progress: bool = True, align_weight: float = ALIGN_WEIGHT,
-                   frames: int = VIDEO_STEPS_PER_CLIP) -> tuple[VAEPair, TrainResult]:
+                   frames: int = VAE_FRAMES) -> tuple[VAEPair, TrainResult]:
     vae_cfg = vae_cfg or VAEConfig()
     check_align_weight(align_weight)
     check_frames(frames)

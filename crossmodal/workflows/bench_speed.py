@@ -9,7 +9,7 @@ measures a checkout of another revision (a git worktree) the same way, in the sa
 the same Python.
 
 For this checkout only, each stage's step is also counted in this process at the default
-settings (crossmodal.train.flops, whose docstring says what each figure holds): its GFLOP
+settings (crossmodal.workflows.flops, whose docstring says what each figure holds): its GFLOP
 (forward and backward), its peak memory in MB (the model, its gradients and AdamW state and
 one step's activations, on the CPU) and its batch size, which over the timed seconds per step
 gives samples per second on one thread.
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import write_json
-from crossmodal.run_defaults import (
+from crossmodal.settings.defaults import (
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
     TRANSLATOR_MEMBERS,
@@ -39,12 +39,12 @@ from crossmodal.run_defaults import (
 )
 
 if TYPE_CHECKING:
-    from crossmodal.train.flops import Footprint
+    from crossmodal.workflows.flops import Footprint
 
-#: Stages and the step option of `crossmodal train` that sets their length.
-STAGE_STEPS = {"recognizer": "recognizer-steps", "vae": "vae-steps",
-               "translator": "translator-steps", "ablation": "translator-steps",
-               "baseline": "baseline-steps"}
+#: Stages and the run setting of `crossmodal train` that sets their length.
+STAGE_STEPS = {"recognizer": "recognizer_steps", "vae": "vae_steps",
+               "translator": "translator_steps", "ablation": "translator_steps",
+               "baseline": "baseline_steps"}
 #: Steps of each stage in a full-scale run at the defaults (times members for the two
 #: translators).
 FULL_STEPS = {"recognizer": RECOGNIZER_STEPS, "vae": VAE_STEPS,
@@ -60,9 +60,9 @@ class StageCost:
     full_scale_seconds: float  # at the default steps and members, one thread
     # this checkout's code at the default settings only (None for --compare's revision)
     batch_size: int | None = None  # items per training step
-    gflop_per_step: float | None = None  # forward and backward, counted (train.flops)
+    gflop_per_step: float | None = None  # forward and backward, counted (workflows.flops)
     samples_per_second: float | None = None  # batch_size / seconds_per_step, one thread
-    peak_mb: float | None = None  # one training step's memory on the CPU (train.flops)
+    peak_mb: float | None = None  # one training step's memory on the CPU (workflows.flops)
 
 
 def _stage_seconds(run: Path) -> dict[str, float]:
@@ -76,13 +76,35 @@ def _stage_seconds(run: Path) -> dict[str, float]:
     return seconds
 
 
-def _train(tree: Path, data: Path, out: Path, steps: int,
-           one_thread: list[str]) -> dict[str, float]:
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+
+
+def takes_set(tree: Path) -> bool:
+    """Whether `tree`'s `crossmodal train` takes `--set key=value`; older revisions took one
+    option per setting (`--vae-steps N`)."""
+    done = subprocess.run([sys.executable, "-m", "crossmodal.cli", "train", "--help"],
+                          env={**_env(tree), "COLUMNS": "200"}, cwd=tree, capture_output=True,
+                          text=True)
+    return "--set" in done.stdout
+
+
+def setting_options(values: dict[str, object], with_set: bool) -> list[str]:
+    """Run settings as `crossmodal train` options, in either style of the CLI."""
+    if with_set:
+        return [o for k, v in values.items() for o in ("--set", f"{k}={v}")]
+    return [f"--{k.replace('_', '-')}={v}" for k, v in values.items()]
+
+
+def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str],
+           with_set: bool) -> dict[str, float]:
     """One `crossmodal train` of `tree`'s code at `steps` steps a stage; seconds per stage."""
-    options = [f"--{o}={steps}" for o in dict.fromkeys(STAGE_STEPS.values())]
-    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+    values: dict[str, object] = {"translator_members": 1}
+    values.update(dict.fromkeys(STAGE_STEPS.values(), steps))
+    options = setting_options(values, with_set)
+    env = _env(tree)
     command = [sys.executable, "-m", "crossmodal.cli", "train", str(data), "--out", str(out),
-               "--translator-members", "1", *options, *one_thread]
+               *options, *one_thread]
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(command, env=env, cwd=tree, stdout=subprocess.DEVNULL,
                                    stderr=errors, text=True)
@@ -102,11 +124,12 @@ def _train(tree: Path, data: Path, out: Path, steps: int,
 def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
             warm: bool = True) -> list[StageCost]:
     """Every stage's cost per step and fixed cost for the code in `tree`."""
+    with_set = takes_set(tree)
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
         if warm:  # fills the dataset's caches (features, the recogniser's speech)
-            _train(tree, data, Path(tmp) / "warm", 2, one_thread)
-        short = _train(tree, data, Path(tmp) / "short", steps, one_thread)
-        long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread)
+            _train(tree, data, Path(tmp) / "warm", 2, one_thread, with_set)
+        short = _train(tree, data, Path(tmp) / "short", steps, one_thread, with_set)
+        long = _train(tree, data, Path(tmp) / "long", 2 * steps, one_thread, with_set)
     costs = []
     for stage in STAGE_STEPS:
         a, b = short.get(stage), long.get(stage)
@@ -119,10 +142,11 @@ def measure(tree: Path, data: Path, steps: int, one_thread: list[str],
 
 
 def footprints(data: Path) -> dict[str, Footprint]:
-    """Each stage's step counted at the default settings, on one thread (train.flops)."""
-    from crossmodal.pipeline import RunSettings, prepare_run
-    from crossmodal.train.flops import stage_footprints
+    """Each stage's step counted at the default settings, on one thread (workflows.flops)."""
+    from crossmodal.features.prepared import prepare_run
+    from crossmodal.settings import RunSettings
     from crossmodal.train.hardware import threads
+    from crossmodal.workflows.flops import stage_footprints
 
     settings = RunSettings(data=str(data))
     with threads(1):
@@ -152,7 +176,7 @@ def bench_speed(data: Path, out: Path, steps: int = 20, compare: str | None = No
         raise CrossmodalError(f"{data} is not a dataset folder (no manifest.csv)")
     if steps < 2:
         raise CrossmodalError(f"--steps must be >= 2, got {steps}")
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]  # the checkout: crossmodal/workflows/ is in it
     costs = measure(here, data, steps, ["--jobs=1"])
     counted = footprints(data)
     results = {"here": [asdict(with_footprint(c, counted[c.stage])) for c in costs]}

@@ -25,22 +25,21 @@ from matplotlib.figure import Figure  # noqa: E402
 from crossmodal.errors import CrossmodalError  # noqa: E402
 from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs  # noqa: E402
 from crossmodal.eval.metrics import factor_accuracy  # noqa: E402
-from crossmodal.eval.recognizer import Recognizer  # noqa: E402
-from crossmodal.experiment import Prepared  # noqa: E402
+from crossmodal.features.prepared import Prepared, real_test_audio  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
+from crossmodal.models.recognizer import Recognizer  # noqa: E402
 from crossmodal.models.translators import load_model  # noqa: E402
-from crossmodal.pipeline import (  # noqa: E402
+from crossmodal.settings import RunSettings  # noqa: E402
+from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
+from crossmodal.train.recognizer import fit_recognizer  # noqa: E402
+from crossmodal.workflows.pipeline import (  # noqa: E402
     TASK_COST,
     Execution,
     RunContext,
-    RunSettings,
-    _fit_vae,
     fit_ablation,
-    fit_recognizer,
     fit_translator,
-    real_test_audio,
+    fit_vae,
 )
-from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
 
 #: RunSettings fields that decide a VAE pair's weights: points equal in these share one.
 VAE_FIELDS = ("data", "holdout", "seed", "validation", "schedule", "vae_steps", "vae_lr",
@@ -100,7 +99,7 @@ def _vae_key(settings: RunSettings) -> str:
 
 
 def _study_vae(study: StudyContext, key: str) -> None:
-    _fit_vae(study.vaes[key])
+    fit_vae(study.vaes[key])
 
 
 def _study_translator(study: StudyContext, point: str, member: int, vae_dir: Path) -> None:

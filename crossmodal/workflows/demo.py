@@ -12,18 +12,11 @@ from crossmodal.data.splits import DEFAULT_PAIRS, parse_holdout
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.evaluate import evaluate_run
 from crossmodal.eval.report import write_report
-from crossmodal.experiment import prepare
+from crossmodal.features.prepared import prepare
 from crossmodal.io import write_json
 from crossmodal.models.schedules import plot_schedules
-from crossmodal.pipeline import Execution, RunSettings, fit_run
-
-#: Demo-sized training, the linear ramp-up the seed recommends: the longest VAE and translator
-#: training that fits about five minutes on a 2-core AVX2 machine with the ablation, baseline
-#: and recogniser beside them (docs/speed.md, "The demo").
-DEMO_SETTINGS = {"schedule": "linear", "vae_steps": 350, "vae_lr": 2e-3, "vae_video_channels": 16,
-                 "vae_audio_channels": 64, "translator_steps": 300, "translator_members": 1,
-                 "translator_logmel_weight": 0.0, "baseline_steps": 30, "baseline_hidden": 64,
-                 "recognizer_steps": 800}
+from crossmodal.settings import PRESETS, RunSettings
+from crossmodal.workflows.pipeline import Execution, fit_run
 
 
 def run_demo(out: str | Path, holdout: str | None, voices: int, seed: int,
@@ -45,7 +38,7 @@ def run_demo(out: str | Path, holdout: str | None, voices: int, seed: int,
     print(f"[2/5] checked {total} clips: all good; computing features", flush=True)
     prepared = prepare(data, spec, seed)
     stamps["features"] = time.perf_counter() - start - sum(stamps.values())
-    settings = RunSettings(data=str(data), holdout=spec, seed=seed, **DEMO_SETTINGS)
+    settings = RunSettings(data=str(data), holdout=spec, seed=seed, **PRESETS["demo"])
     print(f"[3/5] training recogniser, VAE pair ({settings.schedule} beta), translator, "
           f"no-VAE ablation and baseline; holdout {spec}", flush=True)
     mark = time.perf_counter()

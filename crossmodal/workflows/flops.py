@@ -38,32 +38,24 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from crossmodal.eval.recognizer import RecognizerNet, augment, train_recognizer
-from crossmodal.experiment import Prepared
 from crossmodal.features.align import speech_span
-from crossmodal.models.baseline import (
-    LSTMSeq2Seq,
-    fit_range,
-    quantize,
-    seq2seq_loss,
-    train_baseline,
-)
-from crossmodal.models.seq2seq import SlotTranslator
+from crossmodal.features.pairs import TRAIN_AUDIO
+from crossmodal.features.prepared import Prepared, labels
+from crossmodal.models.baseline import LSTMSeq2Seq, fit_range, quantize, seq2seq_loss
+from crossmodal.models.recognizer import RecognizerNet
+from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
 from crossmodal.models.translators import clip_vector
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
-from crossmodal.pipeline import (
-    RunSettings,
-    _ablation_pairs,
-    _targets,
-    _translator_pairs,
-    labels,
-)
-from crossmodal.representation_run import vae_train_config
+from crossmodal.models.vae_config import VAEConfig
+from crossmodal.settings import RunSettings
+from crossmodal.train.baseline import train_baseline
 from crossmodal.train.loop import TrainConfig, batch_generator, make_optimizer
-from crossmodal.train.pairs import TRAIN_AUDIO
-from crossmodal.train.translator import translator_train_config
-from crossmodal.train.vae import vae_losses
+from crossmodal.train.recognizer import train_recognizer
+from crossmodal.train.spec_augment import augment
+from crossmodal.train.targets import target_logmels
+from crossmodal.train.translator import ablation_pairs, translator_pairs, translator_train_config
+from crossmodal.train.vae import vae_losses, vae_train_config
 
 CLIPS = 4  # training clips a batch is drawn from: its shape does not depend on how many
 STAGES = ("recognizer", "vae", "translator", "ablation", "baseline")
@@ -167,7 +159,7 @@ def _vae_step(prepared: Prepared, settings: RunSettings) -> Step:
     # the steps train_vae_pair keeps of each clip (its batch function is local to it)
     middle = 1 + torch.randperm(n - 2, generator=gen)[: settings.vae_frames - 2]
     batch["video_steps"] = torch.cat([torch.tensor([0, n - 1]), middle]).sort().values
-    return Step(lambda: VAEPair(settings.vae_config()), batch, _vae_loss, len(batch["video"]))
+    return Step(lambda: VAEPair(VAEConfig.of_run(settings)), batch, _vae_loss, len(batch["video"]))
 
 
 def _vae_loss(model: VAEPair, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -176,12 +168,12 @@ def _vae_loss(model: VAEPair, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 def _translator_step(prepared: Prepared, settings: RunSettings) -> Step:
-    vae = VAEPair(settings.vae_config())  # untrained: the run's shapes, so its arithmetic
+    vae = VAEPair(VAEConfig.of_run(settings))  # untrained: the run's shapes, so its arithmetic
     weight = settings.translator_logmel_weight
-    pairs = _translator_pairs(_head(prepared), vae, weight)
+    pairs = translator_pairs(_head(prepared), vae, weight)
     vae.audio.requires_grad_(False).eval()
     d = vae.cfg.latent_dim
-    cfg = settings.translator_config(d, d, vae.video.where_dims)
+    cfg = TranslatorConfig.of_run(settings, d, d, vae.video.where_dims)
     size = translator_train_config(1, settings.seed).batch_size
     batch = pairs.sample(size, batch_generator(settings.seed, 0))
 
@@ -197,8 +189,8 @@ def _translator_step(prepared: Prepared, settings: RunSettings) -> Step:
 
 
 def _ablation_step(prepared: Prepared, settings: RunSettings) -> Step:
-    pairs = _ablation_pairs(_head(prepared))
-    cfg = settings.translator_config(pairs.source.shape[-1], pairs.target.shape[-1])
+    pairs = ablation_pairs(_head(prepared))
+    cfg = TranslatorConfig.of_run(settings, pairs.source.shape[-1], pairs.target.shape[-1])
     size = translator_train_config(1, settings.seed).batch_size
     batch = pairs.sample(size, batch_generator(settings.seed, 0))
     return Step(lambda: SlotTranslator(cfg), batch, _mse, size)
@@ -211,7 +203,7 @@ def _mse(model: SlotTranslator, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 def _baseline_step(prepared: Prepared, settings: RunSettings) -> Step:
     """fit_baseline's vectors and targets, quantised and made units as train_baseline does."""
     head = _head(prepared)
-    video, targets = head.data["train"].video, _targets(head)
+    video, targets = head.data["train"].video, target_logmels(head)
     versions = range(video.shape[1])
     vectors = torch.cat([clip_vector(video[:, v]) for v in versions]).numpy()
     mels = torch.cat([targets[:, v % targets.shape[1]] for v in versions]).numpy()

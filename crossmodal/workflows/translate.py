@@ -8,11 +8,11 @@ from pathlib import Path
 
 from crossmodal.data.media import read_video
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.eval.recognizer import Recognizer
 from crossmodal.eval.wav import write_wav
 from crossmodal.features.video import STEP_EVERY, video_steps
+from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.translators import load_model
-from crossmodal.pipeline import RunSettings
+from crossmodal.settings import RunSettings
 from crossmodal.train.hardware import resolve_device
 
 

@@ -1,0 +1,64 @@
+"""The values a run's settings may take, and one check per setting that names the bad value.
+
+Pure Python, so a run's settings are checked before torch loads. The models keep their own
+registries (models.schedules.SCHEDULES, models.vae.VIDEO_VAES, models.two_stream.WHERE_VIEWS,
+models.readers.READERS, models.translators.AVERAGES) and call these checks;
+tests/test_settings.py holds both lists equal.
+"""
+
+from __future__ import annotations
+
+from crossmodal.errors import CrossmodalError
+
+SCHEDULES = ("constant", "linear", "sigmoid", "cosine", "exponential", "step", "cyclical",
+             "cyclical_hold", "capacity")
+VIDEO_STREAMS = (1, 2)
+WHERE_VIEWS = ("mask", "pose", "turned_pose", "turned_motion")
+TRANSLATOR_READERS = ("attention", "phase")
+TRANSLATOR_AVERAGES = ("latent", "logmel")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def check_schedule(name: str) -> None:
+    if name not in SCHEDULES:
+        raise CrossmodalError(f"unknown beta schedule {name!r}; valid: {', '.join(SCHEDULES)}")
+
+
+def check_video_streams(streams: int) -> None:
+    if streams not in VIDEO_STREAMS:
+        raise CrossmodalError(
+            f"video_streams must be one of {sorted(VIDEO_STREAMS)}, got {streams}")
+
+
+def check_where_view(name: str) -> None:
+    if name not in WHERE_VIEWS:
+        raise CrossmodalError(f"unknown where view {name!r}; "
+                              f"expected one of {', '.join(WHERE_VIEWS)}")
+
+
+def check_reader(name: str) -> None:
+    if name not in TRANSLATOR_READERS:
+        raise CrossmodalError(f"unknown translator reader {name!r}; "
+                              f"expected one of {', '.join(TRANSLATOR_READERS)}")
+
+
+def check_average(name: str) -> None:
+    if name not in TRANSLATOR_AVERAGES:
+        raise CrossmodalError(f"unknown translator average {name!r}; "
+                              f"expected one of {', '.join(TRANSLATOR_AVERAGES)}")
+
+
+def check_precision(name: str) -> None:
+    if name not in PRECISIONS:
+        raise CrossmodalError(
+            f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
+
+
+def check_align_weight(weight: float) -> None:
+    if not weight >= 0:
+        raise CrossmodalError(f"align_weight must be >= 0, got {weight}")
+
+
+def check_frames(frames: int) -> None:
+    if frames < 2:
+        raise CrossmodalError(f"vae_frames must be >= 2 (the first and last step), got {frames}")

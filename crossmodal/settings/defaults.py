@@ -1,0 +1,40 @@
+"""Every default of a run, in one module that does not import torch.
+
+RunSettings, the model configs (models.vae_config, models.seq2seq), the trainers and the
+CLI's help all read their defaults here, so none can drift from another. Each line names the
+result that chose it; the figures live in the docs, not here.
+"""
+
+# --- the VAE pair ----------------------------------------------------------------------------
+SCHEDULE = "linear"  # the seed's ramp-up; docs/results.md, "The nine beta schedules"
+#: Parameters of schedules for this loss scale; docs/representation.md, "Beta schedules".
+SCHEDULE_PARAMS: dict[str, dict[str, float]] = {"capacity": {"gamma": 10.0, "c_max": 30.0}}
+VAE_STEPS = 2000  # docs/results.md, "The where view"
+VAE_LR = 1e-3  # docs/results.md, "The demo's budget"
+#: Video steps of each clip per VAE batch, its first and last among them.
+VAE_FRAMES = 5  # docs/results.md, "The demo's budget"
+ALIGN_WEIGHT = 2000.0  # the contrastive term's weight; docs/results.md, "What moved grounding"
+VAE_VIDEO_CHANNELS = 32  # docs/translation.md, "Widths"
+VAE_AUDIO_CHANNELS = 128  # docs/translation.md, "Widths"
+VIDEO_STREAMS = 2  # docs/results.md, "Two streams at full scale: grounding and pairs"
+WHERE_VIEW = "turned_pose"  # docs/results.md, "The where view"
+
+# --- our translator and the no-VAE ablation --------------------------------------------------
+TRANSLATOR_STEPS = 2000  # docs/results.md, "Translation: every protocol, every model"
+TRANSLATOR_HIDDEN = 128  # docs/translation.md, "Widths"
+TRANSLATOR_MEMBERS = 5  # docs/results.md, "How many members"
+TRANSLATOR_READER = "phase"  # docs/results.md, "The latent loss alone: the phase reader"
+TRANSLATOR_LOGMEL_WEIGHT = 0.1  # docs/results.md, "Where the loss is taken"
+TRANSLATOR_AVERAGE = "logmel"  # docs/results.md, "Averaging the members' sounds"
+
+# --- the baseline and the recogniser ---------------------------------------------------------
+BASELINE_STEPS = 400  # docs/results.md, "Translation: every protocol, every model"
+BASELINE_HIDDEN = 128  # docs/translation.md, "Baseline's clip vector"
+RECOGNIZER_STEPS = 2000  # docs/translation.md, "The recogniser"
+RECOGNIZER_SPEECH_TAKES = 2  # docs/speed.md, "The recogniser's speech"
+
+# --- arithmetic ------------------------------------------------------------------------------
+PRECISION = "fp32"  # every figure was measured in it; docs/speed.md, "How a run is carried out"
+
+# --- the schedule sweep (crossmodal sweep) ---------------------------------------------------
+SWEEP_VAE_STEPS = 500  # docs/results.md, "The nine beta schedules"

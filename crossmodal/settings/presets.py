@@ -1,0 +1,29 @@
+"""Named sets of RunSettings values: `crossmodal train DATA --preset NAME`.
+
+full: the defaults, a full-scale run. demo: what `crossmodal demo` trains, the longest
+training that fits its time budget on a 2-core machine (docs/speed.md, "The demo"). tests:
+the toy run of the test suite (tests/conftest.py), which checks the pipeline, not its figures.
+"""
+
+from __future__ import annotations
+
+from crossmodal.errors import CrossmodalError
+
+PRESETS: dict[str, dict[str, object]] = {
+    "full": {},
+    "demo": {"schedule": "linear", "vae_steps": 350, "vae_lr": 2e-3, "vae_video_channels": 16,
+             "vae_audio_channels": 64, "translator_steps": 300, "translator_members": 1,
+             "translator_logmel_weight": 0.0, "baseline_steps": 30, "baseline_hidden": 64,
+             "recognizer_steps": 800},
+    "tests": {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
+              "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
+              "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
+              "recognizer_speech_takes": 1},
+}
+
+
+def preset(name: str) -> dict[str, object]:
+    """A copy of the preset's values (the caller may add to it)."""
+    if name not in PRESETS:
+        raise CrossmodalError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+    return dict(PRESETS[name])
