@@ -32,13 +32,14 @@ bench2: $(STAMP)
 runs/bench/manifest.csv: | $(STAMP)
 	$(BIN)/crossmodal generate runs/bench --voices 20
 
+# The sweep's tables were measured at alignment weight 10 (docs/results.md).
 sweep: runs/bench/manifest.csv
 	$(BIN)/crossmodal sweep runs/bench --out runs/sweep_full --steps 500 --translator-steps 800 \
 		--align-weight 10
 
+# Every protocol at the full-scale defaults (crossmodal/settings/defaults.py).
 reproduce: runs/bench/manifest.csv
-	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --vae-steps 2000 \
-		--translator-steps 2000 --baseline-steps 400
+	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --preset full
 
 # Cost per training stage, per step and at full scale, against REV if given (make bench-speed
 # REV=6c9a2a7); the demo's dataset is generated first if absent.

@@ -47,7 +47,8 @@ def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:
     templates = torch.randn(6, 75, 8, generator=gen)
     target = templates[classes][:, None] + 0.05 * torch.randn(60, 1, 75, 8, generator=gen)
     model, _ = train_translator(SequencePairs(source, target),
-                                TranslatorConfig(in_dim=16, out_dim=8, hidden=32),
+                                TranslatorConfig(in_dim=16, out_dim=8, hidden=32,
+                                                 reader="attention"),
                                 translator_train_config(300, 0), tmp_path, progress=False)
     with torch.no_grad():
         pred = model(source[:, 0])
@@ -78,7 +79,8 @@ def test_the_log_mel_loss_finds_the_sound_the_mean_latent_misses(tmp_path: Path)
     pairs = SequencePairs(source, target, logmel=target**2)
     decoded = {}
     for weight in (0.0, 10.0):
-        model, _ = train_translator(pairs, TranslatorConfig(in_dim=4, out_dim=4, hidden=16),
+        cfg = TranslatorConfig(in_dim=4, out_dim=4, hidden=16, reader="attention")
+        model, _ = train_translator(pairs, cfg,
                                     translator_train_config(300, 0), tmp_path / str(weight),
                                     progress=False, decoder=torch.square, logmel_weight=weight)
         with torch.no_grad():
@@ -88,7 +90,8 @@ def test_the_log_mel_loss_finds_the_sound_the_mean_latent_misses(tmp_path: Path)
     log = (tmp_path / "10.0" / "log.jsonl").read_text()
     assert "logmel_mse" in log
     with pytest.raises(CrossmodalError, match="needs the audio decoder"):
-        train_translator(SequencePairs(source, target), TranslatorConfig(in_dim=4, out_dim=4),
+        train_translator(SequencePairs(source, target),
+                         TranslatorConfig(in_dim=4, out_dim=4, reader="attention"),
                          translator_train_config(1, 0), tmp_path / "x", progress=False,
                          decoder=torch.square, logmel_weight=1.0)
 

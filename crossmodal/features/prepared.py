@@ -1,7 +1,8 @@
 """Shared preparation for every experiment: dataset, splits, cached features, training data.
 
-The demo, the sweep and evaluation all start from the same `Prepared` bundle, so a split or a
-feature is defined in one place only.
+Training, evaluation, the workflows and the diagnostics all start from the same `Prepared`
+bundle (`prepare_run` for a run's settings), so a split or a feature is defined in one place
+only.
 """
 
 from __future__ import annotations

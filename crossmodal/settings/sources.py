@@ -15,6 +15,7 @@ from crossmodal.settings.presets import preset
 from crossmodal.settings.run import RunSettings
 
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def field_types() -> dict[str, type]:
@@ -39,9 +40,6 @@ def _typed(key: str, value: object, where: str) -> object:
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     raise CrossmodalError(f"{where}: {key} takes {_NAMES[kind]}, got {value!r}")
-
-
-_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def _parsed(key: str, text: str, where: str) -> object:

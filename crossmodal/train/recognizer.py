@@ -14,7 +14,8 @@ from torch.nn import functional as F
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.align import speech_span
 from crossmodal.features.pairs import TRAIN_AUDIO
-from crossmodal.features.prepared import Prepared, labels, real_test_audio
+from crossmodal.features.prepared import Prepared, real_test_audio
+from crossmodal.features.prepared import labels as sentences_of  # train_recognizer has `labels`
 from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
 from crossmodal.models.recognizer import (
     MODEL_NAME,
@@ -127,7 +128,7 @@ def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
         if keep:
             audio = prepared.features[split].audio[keep][:, list(TRAIN_AUDIO)]
             mels.append(audio.reshape(-1, *audio.shape[-2:]))
-            ids.append(np.repeat(labels(prepared, split)[keep], len(TRAIN_AUDIO)))
+            ids.append(np.repeat(sentences_of(prepared, split)[keep], len(TRAIN_AUDIO)))
     if settings.recognizer_speech_takes:
         speech, speech_ids = speech_corpus(prepared.root / "speech", corpus_voices(test_voices),
                                            settings.recognizer_speech_takes, settings.seed)
