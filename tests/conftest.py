@@ -63,7 +63,8 @@ TINY_RUN_STEPS = PRESETS["tests"]  # the toy run's settings (crossmodal/settings
 @pytest.fixture(scope="session")
 def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every model of a run, trained briefly on the tiny set with the default pairs held out,
-    then evaluated: the real pipeline at toy scale."""
+    then evaluated: the real pipeline at toy scale. Built once per test session, by whichever
+    worker asks first; tests read it and never write into it."""
     from crossmodal.data.splits import DEFAULT_PAIRS
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
@@ -71,9 +72,12 @@ def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from crossmodal.settings import RunSettings
     from crossmodal.workflows.pipeline import fit_run
 
-    run = tmp_path_factory.mktemp("run")
-    settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **TINY_RUN_STEPS)
-    prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
-    fit_run(prepared, run, settings, progress=False)
-    write_report(run, evaluate_run(run, progress=False, prepared=prepared))
+    shared = _run_dir(tmp_path_factory)
+    run = shared / "tiny_run"
+    with _exclusive(shared / "tiny_run.lock"):
+        if not (run / "report.html").is_file():
+            settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **TINY_RUN_STEPS)
+            prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
+            fit_run(prepared, run, settings, progress=False)
+            write_report(run, evaluate_run(run, progress=False, prepared=prepared))
     return run

@@ -45,11 +45,13 @@ def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_nothin
     with open(tmp_path / "compute_study.csv") as handle:
         assert [r["point"] for r in csv.DictReader(handle)] == [p.name for p in POINTS]
     assert (tmp_path / "compute.png").stat().st_size > 10_000
+    recorded = (tmp_path / "core_seconds.json").read_text()
     base_weights = tmp_path / "points" / "base" / "translator" / "model.safetensors"
     weights = base_weights.read_bytes()
     again = run_study(prepared, tmp_path, base, POINTS, Execution("cpu", 1, 1), progress=False)
     assert [r["validation_voices"] for r in again] == [r["validation_voices"] for r in rows]
     assert base_weights.read_bytes() == weights
+    assert (tmp_path / "core_seconds.json").read_text() == recorded  # loading costs nothing
 
 
 def test_a_study_refuses_the_reported_splits(tiny_data: Path, tmp_path: Path) -> None:

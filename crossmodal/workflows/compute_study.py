@@ -72,6 +72,14 @@ DEMO_POINTS = (
     Point("translator_steps_300", "translator steps", {"translator_steps": 300}),
     Point("translator_steps_1000", "translator steps", {"translator_steps": 1000}),
     Point("logmel_0.1", "translator log-mel loss", {"translator_logmel_weight": 0.1}),
+    Point("vae_lr_3e-3", "VAE learning rate", {"vae_lr": 3e-3}),
+    Point("lr3_frames3", "VAE lr 3e-3, 3 frames", {"vae_lr": 3e-3, "vae_frames": 3}),
+    Point("lr3_frames3_1000", "VAE lr 3e-3, 3 frames",
+          {"vae_lr": 3e-3, "vae_frames": 3, "vae_steps": 1000, "translator_steps": 1000}),
+    Point("combined_1000", "VAE steps, 3 frames, translator 1000",
+          {"vae_steps": 1000, "vae_frames": 3, "translator_steps": 1000}),
+    Point("combined_1400", "VAE steps, 3 frames, translator 1000",
+          {"vae_steps": 1400, "vae_frames": 3, "translator_steps": 1000}),
     Point("ablation_600", "ablation steps", model="raw_seq2seq"),
     Point("ablation_1000", "ablation steps", {"translator_steps": 1000}, model="raw_seq2seq"),
 )
@@ -208,13 +216,13 @@ def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
 
 
 def _spent(out: Path, times: dict[str, TaskTime]) -> dict[str, float]:
-    """Core-seconds each task has cost over every call of the study (a killed and resumed
-    task costs its parts; a finished one costs only its loading when called again), kept in
-    OUT/core_seconds.json."""
+    """Core-seconds of each task in the call that finished it, kept in OUT/core_seconds.json:
+    a later call that only loads it adds nothing. A task killed and resumed counts its last
+    part only, so figures of record come from a study that ran without a stop."""
     path = out / "core_seconds.json"
     spent = json.loads(path.read_text()) if path.is_file() else {}
     for name, time in times.items():
-        spent[name] = round(spent.get(name, 0.0) + time.core_seconds, 1)
+        spent.setdefault(name, time.core_seconds)
     write_json(path, spent)
     return spent
 
@@ -271,7 +279,7 @@ def plot_study(path: Path, rows: list[dict]) -> None:
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("utterance accuracy (recogniser)")
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
