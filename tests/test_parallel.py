@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +86,48 @@ def test_a_killed_worker_ends_the_run_in_one_line_and_a_rerun_finishes_it_the_sa
     run_tasks([Task("x", _mlp_task, ("x",))], clean, jobs=1, threads_each=1, progress=False)
     resumed, straight = _weights(killed / "x"), _weights(clean / "x")
     assert all(torch.equal(resumed[k], straight[k]) for k in straight)
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from crossmodal.train.parallel import Task, run_tasks
+
+def wait(folder, name):
+    (Path(folder) / name).write_text(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    run_tasks([Task("a", wait, ("a",)), Task("b", wait, ("b",))], sys.argv[1], 2, 1, False)
+"""
+
+
+def test_workers_end_when_the_run_is_killed_outright(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    run = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    pid_files = [tmp_path / "a", tmp_path / "b"]
+    deadline = time.monotonic() + 60
+    while not all(f.is_file() and f.read_text() for f in pid_files):
+        assert time.monotonic() < deadline and run.poll() is None, "the workers never started"
+        time.sleep(0.2)
+    workers = [int(f.read_text()) for f in pid_files]
+    run.kill()  # SIGKILL: the run gets no chance to stop its workers
+    run.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "an orphaned worker kept running"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not ended (a zombie waiting for a parent that may never reap it is ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
 # --- precision and device ----------------------------------------------------------------------

@@ -14,6 +14,9 @@ one-line error; every task resumes from its last checkpoint when the run is star
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -110,7 +113,8 @@ def _in_workers(pending: list[Task], jobs: int, threads_each: int,
     bar = tqdm(total=len(pending), desc="tasks", unit="task", disable=None if progress else True)
     running: dict[Future, Task] = {}
     # fork: workers see the parent's data without a copy; spawn would pickle all of it
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
     try:
         while pending or running:
             ready = [t for t in pending if all(d in done for d in t.after)]
@@ -131,6 +135,25 @@ def _in_workers(pending: list[Task], jobs: int, threads_each: int,
         pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
     return done
+
+
+#: How long an orphaned worker's task has to save its checkpoint before the worker exits.
+ORPHAN_GRACE_SECONDS = 30.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: when the run's process is gone (killed outright, or stopped by a
+    signal that reached its workers too), the worker ends instead of waiting for work forever,
+    holding its memory. SIGTERM first: a training task saves its checkpoint on it."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(ORPHAN_GRACE_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _result(future: Future, task: Task, running: dict[Future, Task]) -> TaskTime:
