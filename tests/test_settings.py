@@ -63,7 +63,16 @@ def test_the_presets_are_runs_and_full_is_the_defaults() -> None:
     for name, values in PRESETS.items():
         assert set(values) <= set(asdict(RunSettings(data="d"))), name
         RunSettings(data="d", **values)  # every preset is a valid run
-    assert PRESETS["demo"]["vae_steps"] == 350 and PRESETS["demo"]["translator_members"] == 1
+
+
+def test_the_demo_trains_the_point_its_compute_study_chose() -> None:
+    from crossmodal.workflows.compute_study import DEMO_BASE, DEMO_POINTS
+
+    chosen = next(p for p in DEMO_POINTS if p.name == "lr3_frames3_1000")
+    studied = asdict(RunSettings(data="d", **{**DEMO_BASE, **chosen.changes}))
+    demo = asdict(RunSettings(data="d", **PRESETS["demo"]))
+    differ = {k for k in demo if demo[k] != studied[k]}
+    assert differ == {"baseline_steps", "baseline_hidden"}  # the study trains no baseline
 
 
 def test_sets_are_parsed_by_their_fields_type() -> None:

@@ -1,7 +1,7 @@
 """Named sets of RunSettings values: `crossmodal train DATA --preset NAME`.
 
-full: the defaults, a full-scale run. demo: what `crossmodal demo` trains, the longest
-training that fits its time budget on a 2-core machine (docs/speed.md, "The demo"). tests:
+full: the defaults, a full-scale run. demo: what `crossmodal demo` trains, chosen by the
+compute study on the demo data's validation splits (docs/speed.md, "The demo"). tests:
 the toy run of the test suite (tests/conftest.py), which checks the pipeline, not its figures.
 """
 
@@ -11,10 +11,11 @@ from crossmodal.errors import CrossmodalError
 
 PRESETS: dict[str, dict[str, object]] = {
     "full": {},
-    "demo": {"schedule": "linear", "vae_steps": 350, "vae_lr": 2e-3, "vae_video_channels": 16,
-             "vae_audio_channels": 64, "translator_steps": 300, "translator_members": 1,
-             "translator_logmel_weight": 0.0, "baseline_steps": 30, "baseline_hidden": 64,
-             "recognizer_steps": 800},
+    # the compute study's point lr3_frames3_1000 (docs/speed.md, "The compute study")
+    "demo": {"schedule": "linear", "vae_steps": 1000, "vae_lr": 3e-3, "vae_frames": 3,
+             "vae_video_channels": 16, "vae_audio_channels": 64, "translator_steps": 1000,
+             "translator_members": 1, "translator_logmel_weight": 0.0, "baseline_steps": 30,
+             "baseline_hidden": 64, "recognizer_steps": 800},
     "tests": {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
               "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
               "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
