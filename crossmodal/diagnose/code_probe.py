@@ -4,7 +4,7 @@ For diagnosis only. A logistic regression is trained with labels on the video VA
 the training clips and scored on the test and held-out clips; labels never reach the
 pipeline's models. Our translator reads these same codes, so an action a read-out cannot find
 in the codes of a held-out pair is one the translator has little chance of saying, and the
-fix belongs in the video representation, not the translator (docs/results.md).
+fix belongs in the video representation, not the translator (docs/history.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ sentence. This takes the real word, not a translator's: the audio VAE's codes of
 still sentence over the word's steps, time-warped onto the word's steps of a real moving
 sentence of the same voice, then decoded and heard by the run's recogniser. How often the
 spliced object is heard bounds what the audio space lets the word carry across sentences:
-where a translator does far worse, the loss is in the translator (docs/results.md, "Why the
+where a translator does far worse, the loss is in the translator (docs/history.md, "Why the
 fork fold stays near zero"). No translator and no label reaches a trained model.
 """
 

@@ -2,7 +2,7 @@
 
 One encoder over the whole frame lets the codes tie an object's identity to its position, so
 a pair never seen together (a pen moving left) lands where no training clip did, and its action
-is lost (docs/results.md, "Where held-out actions get lost"). Here a "where" encoder reads only
+is lost (docs/history.md, "Where held-out actions get lost"). Here a "where" encoder reads only
 an object mask and the frame change and writes the first half of the latent; a "what" encoder
 reads only the object strip, which looks the same wherever the object lies, and writes the
 second half. Each half is decoded alone, so neither can carry the other's content.
@@ -14,10 +14,10 @@ or turns past where any still clip lay with codes no training clip had, and its 
 every object at the mask's centre and along its long axis, so a fork moving left is, to the
 where encoder, what a pen moving left was. A phone's long axis lies across the others', so
 its ellipse still says which object it is; the turned pose measures the angle from the
-clip's first step, and every still clip's ellipse lies the same way (docs/results.md,
+clip's first step, and every still clip's ellipse lies the same way (docs/history.md,
 "The where view"). The turned motion adds, beside the turned pose, that ellipse's change
 since the first step: the mask's frame change told the action apart, but it drew the
-object's outline (docs/results.md, "The turned pose and its motion").
+object's outline (docs/history.md, "The turned pose and its motion").
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def train_translator(pairs: SequencePairs, model_cfg: TranslatorConfig, cfg: Tra
     grounding VAE, `crossmodal diagnose mean-voice` hears the mean latent of "Move the pen up"
     as the knife). Measured after the decoder, the optimum is the sound closest to every voice.
     It is taken on the whole batch, which makes a step about 3.5x dearer: on a quarter of it
-    the pen fold stayed where the latent loss leaves it (docs/results.md).
+    the pen fold stayed where the latent loss leaves it (docs/history.md).
     """
     if logmel_weight < 0:
         raise CrossmodalError(f"logmel_weight must be >= 0, got {logmel_weight}")

@@ -24,7 +24,7 @@ from crossmodal.models.vae_config import VAEConfig
 from crossmodal.settings import RUN_FILE, RunSettings
 from crossmodal.train.baseline import fit_baseline
 from crossmodal.train.hardware import Compute, check_jobs, default_jobs
-from crossmodal.train.parallel import Task, run_tasks
+from crossmodal.train.parallel import Task, TaskTime, run_tasks
 from crossmodal.train.recognizer import fit_recognizer
 from crossmodal.train.targets import TARGET_AUDIO
 from crossmodal.train.translator import (
@@ -105,17 +105,31 @@ def fit_run(prepared: Prepared, run: str | Path, settings: RunSettings,
             progress: bool = True, execution: Execution | None = None) -> dict[str, float]:
     """Train every model into `run`, `execution.jobs` tasks at a time; returns seconds per
     task. Same numbers whatever the number of jobs: each task seeds itself."""
-    run = Path(run)
-    check_resumable(run, settings)
     execution = execution or Execution()
     compute, jobs = execution.plan(settings.precision)
+    context = start_run(prepared, run, settings, compute, progress and jobs == 1)
+    times = run_tasks(run_tasks_of(settings), context, jobs, execution.threads, progress)
+    return record_times(Path(run), times, jobs, execution.threads, compute)
+
+
+def start_run(prepared: Prepared, run: str | Path, settings: RunSettings, compute: Compute,
+              progress: bool) -> RunContext:
+    """Check that `run` may be resumed with `settings`, write its run.json, and return the
+    context its tasks read."""
+    run = Path(run)
+    check_resumable(run, settings)
     run.mkdir(parents=True, exist_ok=True)
     write_json(run / RUN_FILE, asdict(settings))
-    context = RunContext(prepared, run, settings, compute, progress and jobs == 1)
-    times = run_tasks(run_tasks_of(settings), context, jobs, execution.threads, progress)
+    return RunContext(prepared, run, settings, compute, progress)
+
+
+def record_times(run: Path, times: dict[str, TaskTime], jobs: int, threads: int,
+                 compute: Compute) -> dict[str, float]:
+    """RUN/fit_seconds.json: wall and core-seconds per task, and how the run was carried out.
+    Returns the wall seconds per task."""
     seconds = {name: t.seconds for name, t in times.items()}
     write_json(run / "fit_seconds.json", {
-        "jobs": jobs, "threads_per_task": execution.threads, "device": compute.device,
+        "jobs": jobs, "threads_per_task": threads, "device": compute.device,
         "precision": compute.precision, "tasks": seconds,
         "core_seconds": {name: t.core_seconds for name, t in times.items()}})
     return seconds

@@ -1,14 +1,18 @@
-"""Every protocol, run one after another on one dataset (`crossmodal reproduce`).
+"""Every protocol on one dataset (`crossmodal reproduce`), trained as one task graph.
 
 Every protocol trains its own models with nothing of its held-out clips, and all share one
-recogniser (it depends only on the training voices, which every protocol shares).
+recogniser (it depends only on the training voices, which every protocol shares). Their
+tasks go to the workers together, longest chain first, so no core waits at the end of one
+protocol for the next to start; each protocol's models are those it would get alone.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from crossmodal.data.splits import parse_holdout
 from crossmodal.eval.evaluate import evaluate_run
@@ -16,32 +20,65 @@ from crossmodal.eval.protocols import PROTOCOLS, check_protocols, plot_results, 
 from crossmodal.eval.report import write_report
 from crossmodal.features.prepared import prepare_run
 from crossmodal.settings import RunSettings
-from crossmodal.workflows.pipeline import Execution, check_resumable, fit_run
+from crossmodal.train.parallel import Task, run_tasks
+from crossmodal.workflows.pipeline import (
+    Execution,
+    RunContext,
+    check_resumable,
+    record_times,
+    run_tasks_of,
+    start_run,
+)
 
 
 def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...] = tuple(PROTOCOLS),
                   progress: bool = True, execution: Execution | None = None) -> list[dict]:
-    """Fit, evaluate and report every protocol into OUT/<protocol>; write OUT/results.*."""
+    """Fit every protocol into OUT/<protocol>, then evaluate and report each; write
+    OUT/results.*."""
     check_protocols(names)
     out = Path(out)
-    rows: list[dict] = []
     shared = replace(settings, recognizer=settings.recognizer or str(out / "recognizer"))
     planned = {name: replace(shared, holdout=parse_holdout(PROTOCOLS[name]).spec)
                for name in names}
     for name, run_settings in planned.items():  # before hours of work, not between protocols
         check_resumable(out / name, run_settings)
-    for name, run_settings in planned.items():
-        start = time.perf_counter()
-        print(f"[{name}] holdout {PROTOCOLS[name]}", flush=True)
-        prepared = prepare_run(run_settings, progress)
-        fit_run(prepared, out / name, run_settings, progress=progress, execution=execution)
-        results = evaluate_run(out / name, progress=progress, prepared=prepared)
+    execution = execution or Execution()
+    compute, jobs = execution.plan(shared.precision)
+    contexts = {name: start_run(prepare_run(run_settings, progress), out / name, run_settings,
+                                compute, progress and jobs == 1)
+                for name, run_settings in planned.items()}
+    start = time.perf_counter()
+    times = run_tasks(_tasks(planned), contexts, jobs, execution.threads, progress)
+    for name in names:
+        mine = {t.partition(": ")[2]: v for t, v in times.items() if t.startswith(f"{name}: ")}
+        record_times(out / name, mine, jobs, execution.threads, compute)
+    print(f"trained {len(names)} protocol(s) in {time.perf_counter() - start:.0f} s", flush=True)
+    rows: list[dict] = []
+    for name in names:
+        results = evaluate_run(out / name, progress=progress, prepared=contexts[name].prepared)
         write_report(out / name, results)
         for model, metrics in results.items():
             for split, values in metrics["splits"].items():
                 if values:
                     rows.append({"protocol": name, "model": model, "split": split, **values})
         write_results(out, rows)
-        print(f"[{name}] done in {time.perf_counter() - start:.0f} s", flush=True)
     plot_results(out / "results.png", rows)
     return rows
+
+
+def _tasks(planned: dict[str, RunSettings]) -> list[Task]:
+    """Every protocol's tasks, named "<protocol>: <task>"; the shared recogniser once."""
+    tasks = []
+    for i, (name, settings) in enumerate(planned.items()):
+        for task in run_tasks_of(settings):
+            if task.name == "recognizer" and i > 0:
+                continue
+            tasks.append(replace(task, name=f"{name}: {task.name}", fn=_in_protocol,
+                                 args=(name, task.fn, *task.args),
+                                 after=tuple(f"{name}: {a}" for a in task.after)))
+    return tasks
+
+
+def _in_protocol(contexts: dict[str, RunContext], name: str, fn: Callable[..., Any],
+                 *args: Any) -> None:
+    fn(contexts[name], *args)
