@@ -107,6 +107,9 @@ def sweep(
         help="Weight of the VAEs' contrastive term.")] = defaults.ALIGN_WEIGHT,
     video_streams: Annotated[int, typer.Option(
         help="Video VAE streams: 1 (as the sweep's tables in docs/results.md) or 2.")] = 1,
+    device: Device = "auto",
+    jobs: Jobs = 0,
+    threads: Threads = 1,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
     from crossmodal.features.prepared import prepare
@@ -121,9 +124,11 @@ def sweep(
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
     check_align_weight(align_weight)  # before features are computed, not after
     check_video_streams(video_streams)
+    execution = _execution(device, jobs, threads)
+    execution.plan("fp32")  # a bad device or --jobs fails before the features
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
               translator_steps=translator_steps, video_streams=video_streams,
-              align_weight=align_weight)
+              align_weight=align_weight, execution=execution)
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from crossmodal.eval.evaluate import split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
+from crossmodal.models.recognizer import Recognizer  # noqa: E402
 from crossmodal.models.schedules import SCHEDULES  # noqa: E402
 from crossmodal.models.translators import VAESeq2Seq, load_slot  # noqa: E402
 from crossmodal.models.vae import VAEPair  # noqa: E402
@@ -26,12 +28,32 @@ from crossmodal.settings.defaults import (  # noqa: E402
     SWEEP_VAE_STEPS,
 )
 from crossmodal.train.hardware import Compute  # noqa: E402
+from crossmodal.train.parallel import Task, run_tasks  # noqa: E402
 from crossmodal.train.recognizer import fit_recognizer  # noqa: E402
-from crossmodal.workflows.pipeline import RunContext, fit_translator  # noqa: E402
+from crossmodal.workflows.pipeline import (  # noqa: E402
+    TASK_COST,
+    Execution,
+    RunContext,
+    fit_translator,
+)
 from crossmodal.workflows.representation import train_representation  # noqa: E402
 
 COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig",
            "dci_disentanglement", "sap", "factorvae", "utterance_acc", "train_seconds")
+
+
+@dataclass
+class SweepContext:
+    """What every task of a sweep reads."""
+
+    prepared: Prepared
+    out: Path
+    steps: int
+    seed: int
+    align_weight: float
+    vae_cfg: VAEConfig
+    settings: dict[str, RunSettings]  # per schedule: its translator's and recogniser's
+    progress: bool
 
 
 def run_sweep(prepared: Prepared, out: str | Path, steps: int = SWEEP_VAE_STEPS,
@@ -39,8 +61,10 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = SWEEP_VAE_STEPS,
               progress: bool = True, translator_steps: int = 0,
               recognizer_steps: int = RECOGNIZER_STEPS, align_weight: float = ALIGN_WEIGHT,
               video_streams: int = 1,
-              recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES) -> list[dict]:
-    """Train every schedule (resuming any that a killed sweep left half done).
+              recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES,
+              execution: Execution | None = None) -> list[dict]:
+    """Train every schedule (resuming any that a killed sweep left half done), the schedules'
+    VAE pairs side by side in `execution.jobs` workers.
 
     With `translator_steps`, each schedule's VAE pair also gets our translator, and
     `utterance_acc` is what one shared recogniser hears in its translations of test clips.
@@ -50,33 +74,57 @@ def run_sweep(prepared: Prepared, out: str | Path, steps: int = SWEEP_VAE_STEPS,
     # the mask as the sweep's tables were measured with (one stream reads no where view)
     vae_cfg = VAEConfig(video_streams=video_streams, where_view="mask")  # VAEPair checks it
     out = Path(out)
-    rows = []
+    execution = execution or Execution()
+    compute, jobs = execution.plan("fp32")
+    # translator_steps 0 trains no translator; RunSettings needs a valid length all the same
+    settings = {name: RunSettings(data=str(prepared.root), seed=seed, schedule=name,
+                                  align_weight=align_weight, translator_steps=translator_steps or 1,
+                                  recognizer_steps=recognizer_steps, translator_members=1,
+                                  recognizer_speech_takes=recognizer_speech_takes,
+                                  recognizer=str(out / "recognizer"))
+                for name in schedules}
+    context = SweepContext(prepared, out, steps, seed, align_weight, vae_cfg, settings,
+                           progress and jobs == 1)
+    tasks = [Task(f"vae {name}", _fit_schedule, (name,), cost=steps) for name in schedules]
+    if translator_steps:
+        tasks.append(Task("recognizer", _fit_sweep_recognizer, (schedules[0],),
+                          cost=recognizer_steps * TASK_COST["recognizer"]))
+        tasks += [Task(f"translator {name}", _fit_sweep_translator, (name, compute),
+                       after=(f"vae {name}",), cost=translator_steps * TASK_COST["translator"])
+                  for name in schedules]
     start = time.perf_counter()
+    run_tasks(tasks, context, jobs, execution.threads, progress)
+    rows = []
     for name in schedules:
-        vae, report = train_representation(prepared, name, out / name, steps, seed,
-                                           resume=True, progress=progress,
-                                           align_weight=align_weight, vae_cfg=vae_cfg)
+        vae, report = _fit_schedule(context, name)  # done: reads the saved report
         if translator_steps:
-            settings = RunSettings(data=str(prepared.root), seed=seed, schedule=name,
-                                   align_weight=align_weight, translator_steps=translator_steps,
-                                   recognizer_steps=recognizer_steps, translator_members=1,
-                                   recognizer_speech_takes=recognizer_speech_takes,
-                                   recognizer=str(out / "recognizer"))
-            report["utterance_acc"] = _utterance_acc(prepared, vae, out, settings, progress)
+            report["utterance_acc"] = _utterance_acc(prepared, vae, out, name)
         rows.append({c: report.get(c, "") for c in COLUMNS})
-        write_sweep_csv(out / "sweep.csv", rows)
-        print(f"{name}: recon_audio {report['recon_audio']:.3f} mig {report['mig']:.3f} "
-              f"({time.perf_counter() - start:.0f} s so far)", flush=True)
+        print(f"{name}: recon_audio {report['recon_audio']:.3f} mig {report['mig']:.3f}",
+              flush=True)
+    write_sweep_csv(out / "sweep.csv", rows)
+    print(f"{len(schedules)} schedule(s) in {time.perf_counter() - start:.0f} s", flush=True)
     plot_sweep(out / "sweep.png", rows)
     return rows
 
 
-def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, settings: RunSettings,
-                   progress: bool) -> float:
-    name = settings.schedule
-    recognizer = fit_recognizer(prepared, out, settings, progress)
-    fit_translator(RunContext(prepared, out / name, settings, Compute(), progress), 0,
-                   vae_dir=out / name)
+def _fit_schedule(ctx: SweepContext, name: str) -> tuple[VAEPair, dict]:
+    return train_representation(ctx.prepared, name, ctx.out / name, ctx.steps, ctx.seed,
+                                resume=True, progress=ctx.progress,
+                                align_weight=ctx.align_weight, vae_cfg=ctx.vae_cfg)
+
+
+def _fit_sweep_recognizer(ctx: SweepContext, name: str) -> None:
+    fit_recognizer(ctx.prepared, ctx.out, ctx.settings[name], ctx.progress)
+
+
+def _fit_sweep_translator(ctx: SweepContext, name: str, compute: Compute) -> None:
+    fit_translator(RunContext(ctx.prepared, ctx.out / name, ctx.settings[name], compute,
+                              ctx.progress), 0, vae_dir=ctx.out / name)
+
+
+def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, name: str) -> float:
+    recognizer = Recognizer.load(out / "recognizer")
     frames, _, truth = split_inputs(prepared, "test")
     logmel = VAESeq2Seq(vae, [load_slot(out / name / "translator")]).translate(frames).logmel
     return float((recognizer.predict(logmel) == truth).mean())
