@@ -81,7 +81,7 @@ def test_recognises_an_unseen_voice(tiny_data: Path, tmp_path: Path) -> None:
     versions = tuple(v for v in AUDIO_VERSIONS if v not in UNINTELLIGIBLE_AUDIO)
     train_x, train_y = _voice_logmels(tiny_data, "v00", versions)
     test_x, test_y = _voice_logmels(tiny_data, "v01", ("orig",))
-    rec = train_recognizer(train_x, train_y, tmp_path / "run", steps=800, progress=False)
+    rec = train_recognizer(train_x, train_y, tmp_path / "run", steps=600, progress=False)
     accuracy = rec.accuracy(test_x, test_y)
     assert accuracy > 0.6, accuracy
 
