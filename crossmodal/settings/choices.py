@@ -30,28 +30,25 @@ def check_video_streams(streams: int) -> None:
             f"video_streams must be one of {sorted(VIDEO_STREAMS)}, got {streams}")
 
 
+def _one_of(what: str, name: str, allowed: tuple[str, ...]) -> None:
+    if name not in allowed:
+        raise CrossmodalError(f"unknown {what} {name!r}; expected one of {', '.join(allowed)}")
+
+
 def check_where_view(name: str) -> None:
-    if name not in WHERE_VIEWS:
-        raise CrossmodalError(f"unknown where view {name!r}; "
-                              f"expected one of {', '.join(WHERE_VIEWS)}")
+    _one_of("where view", name, WHERE_VIEWS)
 
 
 def check_reader(name: str) -> None:
-    if name not in TRANSLATOR_READERS:
-        raise CrossmodalError(f"unknown translator reader {name!r}; "
-                              f"expected one of {', '.join(TRANSLATOR_READERS)}")
+    _one_of("translator reader", name, TRANSLATOR_READERS)
 
 
 def check_average(name: str) -> None:
-    if name not in TRANSLATOR_AVERAGES:
-        raise CrossmodalError(f"unknown translator average {name!r}; "
-                              f"expected one of {', '.join(TRANSLATOR_AVERAGES)}")
+    _one_of("translator average", name, TRANSLATOR_AVERAGES)
 
 
 def check_precision(name: str) -> None:
-    if name not in PRECISIONS:
-        raise CrossmodalError(
-            f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
+    _one_of("precision", name, PRECISIONS)
 
 
 def check_align_weight(weight: float) -> None:

@@ -30,15 +30,17 @@ from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
 from crossmodal.models.translators import load_model  # noqa: E402
 from crossmodal.settings import RunSettings  # noqa: E402
+from crossmodal.train.hardware import Compute  # noqa: E402
 from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
-from crossmodal.train.recognizer import fit_recognizer  # noqa: E402
 from crossmodal.workflows.pipeline import (  # noqa: E402
     TASK_COST,
     Execution,
     RunContext,
     fit_ablation,
+    fit_recognizer_task,
     fit_translator,
     fit_vae,
+    in_context,
 )
 
 #: RunSettings fields that decide a VAE pair's weights: points equal in these share one.
@@ -92,70 +94,42 @@ def check_study(name: str) -> tuple[dict, tuple[Point, ...]]:
     return STUDIES[name]
 
 
-@dataclass
-class StudyContext:
-    """What every task of a study reads: one RunContext per point, one per VAE pair."""
-
-    points: dict[str, RunContext]
-    vaes: dict[str, RunContext]
-    recognizer: RunContext
-
-
 def _vae_key(settings: RunSettings) -> str:
     values = asdict(settings)
     return "_".join(str(values[f]) for f in VAE_FIELDS[4:]).replace("/", "-")
 
 
-def _study_vae(study: StudyContext, key: str) -> None:
-    fit_vae(study.vaes[key])
-
-
-def _study_translator(study: StudyContext, point: str, member: int, vae_dir: Path) -> None:
-    fit_translator(study.points[point], member, vae_dir)
-
-
-def _study_ablation(study: StudyContext, point: str, member: int) -> None:
-    fit_ablation(study.points[point], member)
-
-
-def _study_recognizer(study: StudyContext) -> None:
-    ctx = study.recognizer
-    fit_recognizer(ctx.prepared, ctx.run, ctx.settings, ctx.progress, ctx.compute)
-
-
 def _plan(prepared: Prepared, out: Path, base: RunSettings, points: tuple[Point, ...],
-          execution: Execution) -> tuple[StudyContext, list[Task], dict[str, list[str]]]:
-    """The study's contexts, its task graph, and the tasks each point's cost is made of."""
-    compute, _ = execution.plan(base.precision)
-    settings = {p.name: replace(base, **p.changes) for p in points}
-    vaes: dict[str, RunContext] = {}
-    contexts: dict[str, RunContext] = {}
-    tasks = [Task("recognizer", _study_recognizer, cost=TASK_COST["recognizer"])]
+          compute: Compute) -> tuple[dict[str, RunContext], list[Task], dict[str, list[str]]]:
+    """The study's contexts ("point NAME", "vae KEY", "recognizer"), its task graph, and the
+    tasks each point's cost is made of."""
+    contexts = {"recognizer": RunContext(prepared, out, base, compute, False)}
+    tasks = [Task("recognizer", in_context, ("recognizer", fit_recognizer_task),
+                  cost=TASK_COST["recognizer"])]
     needs: dict[str, list[str]] = {}
     for point in points:
-        s = settings[point.name]
-        run = out / "points" / point.name
-        contexts[point.name] = RunContext(prepared, run, s, compute, False)
+        s = replace(base, **point.changes)
+        mine = f"point {point.name}"
+        contexts[mine] = RunContext(prepared, out / "points" / point.name, s, compute, False)
         members = range(s.translator_members)
         if point.model == "raw_seq2seq":
             names = [f"ablation {point.name} {m + 1}" for m in members]
-            tasks += [Task(n, _study_ablation, (point.name, m),
+            tasks += [Task(n, in_context, (mine, fit_ablation, m),
                            cost=TASK_COST["ablation"] * s.translator_steps)
                       for n, m in zip(names, members, strict=True)]
             needs[point.name] = names
             continue
-        key = _vae_key(s)
-        if key not in vaes:
-            vaes[key] = RunContext(prepared, out / "vaes" / key, s, compute, False)
-            tasks.append(Task(f"vae {key}", _study_vae, (key,),
+        vae = f"vae {_vae_key(s)}"
+        if vae not in contexts:
+            contexts[vae] = RunContext(prepared, out / "vaes" / _vae_key(s), s, compute, False)
+            tasks.append(Task(vae, in_context, (vae, fit_vae),
                               cost=TASK_COST["vae"] * s.vae_steps))
         names = [f"translator {point.name} {m + 1}" for m in members]
-        tasks += [Task(n, _study_translator, (point.name, m, out / "vaes" / key / "vae"),
-                       after=(f"vae {key}",), cost=TASK_COST["translator"] * s.translator_steps)
+        tasks += [Task(n, in_context, (mine, fit_translator, m, contexts[vae].run / "vae"),
+                       after=(vae,), cost=TASK_COST["translator"] * s.translator_steps)
                   for n, m in zip(names, members, strict=True)]
-        needs[point.name] = [f"vae {key}", *names]
-    recognizer = RunContext(prepared, out, base, compute, False)
-    return StudyContext(contexts, vaes, recognizer), tasks, needs
+        needs[point.name] = [vae, *names]
+    return contexts, tasks, needs
 
 
 def _link_vae(run: Path, vae_dir: Path) -> None:
@@ -193,15 +167,16 @@ def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
     out = Path(out)
     execution = execution or Execution()
     base = replace(base, recognizer=str(out / "recognizer"))
-    study, tasks, needs = _plan(prepared, out, base, points, execution)
-    _, jobs = execution.plan(base.precision)
+    compute, jobs = execution.plan(base.precision)
+    contexts, tasks, needs = _plan(prepared, out, base, points, compute)
     write_json(out / "study.json", {"base": asdict(base), "points": [asdict(p) for p in points]})
-    spent = _spent(out, run_tasks(tasks, study, jobs, execution.threads, progress))
+    spent = _spent(out, run_tasks(tasks, contexts, jobs, execution.threads, progress))
     recognizer = Recognizer.load(out / "recognizer")
     heard_real = recognizer.accuracy(*real_test_audio(prepared))
     rows = []
     for point in points:
-        run, s = out / "points" / point.name, study.points[point.name].settings
+        ctx = contexts[f"point {point.name}"]
+        run, s = ctx.run, ctx.settings
         if point.model == "vae_seq2seq":
             _link_vae(run, out / "vaes" / _vae_key(s) / "vae")
         scores = score_point(prepared, run, s, point.model, recognizer)

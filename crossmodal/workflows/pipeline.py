@@ -68,7 +68,7 @@ def run_tasks_of(settings: RunSettings) -> list[Task]:
     steps = settings.translator_steps
     tasks = [
         Task("vae", fit_vae, cost=TASK_COST["vae"] * settings.vae_steps),
-        Task("recognizer", _fit_recognizer_task,
+        Task("recognizer", fit_recognizer_task,
              cost=TASK_COST["recognizer"] * settings.recognizer_steps),
         Task("baseline", _fit_baseline_task,
              cost=TASK_COST["baseline"] * settings.baseline_steps),
@@ -162,7 +162,14 @@ def fit_vae(ctx: RunContext) -> None:
                          frames=s.vae_frames)
 
 
-def _fit_recognizer_task(ctx: RunContext) -> None:
+def in_context(contexts: dict[str, RunContext], key: str, fn: Callable[..., Any],
+               *args: Any) -> None:
+    """A task of a graph that spans several runs (reproduce's protocols, a study's points):
+    `fn(contexts[key], *args)`."""
+    fn(contexts[key], *args)
+
+
+def fit_recognizer_task(ctx: RunContext) -> None:
     fit_recognizer(ctx.prepared, ctx.run, ctx.settings, ctx.progress, ctx.compute)
 
 

@@ -9,10 +9,8 @@ protocol for the next to start; each protocol's models are those it would get al
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from crossmodal.data.splits import parse_holdout
 from crossmodal.eval.evaluate import evaluate_run
@@ -23,8 +21,8 @@ from crossmodal.settings import RunSettings
 from crossmodal.train.parallel import Task, run_tasks
 from crossmodal.workflows.pipeline import (
     Execution,
-    RunContext,
     check_resumable,
+    in_context,
     record_times,
     run_tasks_of,
     start_run,
@@ -73,12 +71,8 @@ def _tasks(planned: dict[str, RunSettings]) -> list[Task]:
         for task in run_tasks_of(settings):
             if task.name == "recognizer" and i > 0:
                 continue
-            tasks.append(replace(task, name=f"{name}: {task.name}", fn=_in_protocol,
+            tasks.append(replace(task, name=f"{name}: {task.name}", fn=in_context,
                                  args=(name, task.fn, *task.args),
                                  after=tuple(f"{name}: {a}" for a in task.after)))
     return tasks
 
-
-def _in_protocol(contexts: dict[str, RunContext], name: str, fn: Callable[..., Any],
-                 *args: Any) -> None:
-    fn(contexts[name], *args)
