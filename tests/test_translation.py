@@ -34,7 +34,10 @@ from crossmodal.train.translator import SequencePairs, train_translator, transla
 from crossmodal.workflows.pipeline import check_resumable
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
-              "latent_cosine_distance", "token_distance"}
+              "latent_cosine_distance", "token_distance"}  # the contract (DESIGN.md)
+JUDGE_KEYS = {"strict_utterance_acc", "rejected", "macro_utterance_acc",
+              "original_utterance_acc", "seen_voice_utterance_acc",
+              "unseen_voice_utterance_acc"}
 
 
 def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:
@@ -103,7 +106,7 @@ def test_run_writes_the_evaluation_contract(tiny_run: Path) -> None:
         assert metrics["model"] == name and metrics["schedule"] == "linear"
         assert set(metrics["splits"]) == {"test", "holdout"}
         for split in metrics["splits"].values():
-            assert set(split) == SPLIT_KEYS
+            assert set(split) == SPLIT_KEYS | JUDGE_KEYS
             assert split["n"] > 0 and 0 <= split["utterance_acc"] <= 1
             assert split["utterance_acc"] <= min(split["object_acc"], split["action_acc"])
         assert set(metrics["disentanglement"]) == {"mig", "dci_disentanglement", "sap",
@@ -215,12 +218,16 @@ def test_runs_default_to_two_streams_and_the_phase_reader_and_old_run_files_do_n
 
 def test_report_has_its_figures_and_playable_speech(tiny_run: Path) -> None:
     page = (tiny_run / "report.html").read_text()
-    for name in ("confusion.png", "spectrograms.png"):
+    for name in ("confusion.png", "spectrograms.png", "curves.png"):
         assert (tiny_run / "report" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"report/{name}" in page
-    wave, rate = sf.read(tiny_run / "report" / "translated_0.wav")
-    assert rate == 16_000 and len(wave) == 48_000 and np.abs(wave).max() > 0.1
+    for name in ("real_0.wav", "vae_seq2seq_0.wav", "raw_seq2seq_0.wav", "baseline_0.wav"):
+        wave, rate = sf.read(tiny_run / "report" / name)
+        assert rate == 16_000 and len(wave) == 48_000 and np.abs(wave).max() > 0.1, name
+        assert f"report/{name}" in page
     assert "baseline (earlier work, rebuilt)" in page and "50.12" in page
+    assert "constant predictor (mean training target)" in page
+    assert "mig" in page and "{" not in page.split("<h2>Disentanglement")[1]
 
 
 def test_report_splits_accuracy_by_video_version(tiny_run: Path) -> None:

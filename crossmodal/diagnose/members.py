@@ -17,7 +17,7 @@ import torch
 
 from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.evaluate import EVAL_SPLITS, split_inputs
+from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs
 from crossmodal.io import write_json
 from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.seq2seq import SlotTranslator

@@ -92,11 +92,23 @@ def factor_accuracy(
             f"factor_accuracy: need equal non-empty id lists, got {pred.shape} vs {true.shape}"
         )
     n_act = len(ACTIONS)
+    heard = pred >= 0  # a negative id is no sentence (a rejected verdict): wrong on every factor
     return {
-        "object_acc": float(np.mean(pred // n_act == true // n_act)),
-        "action_acc": float(np.mean(pred % n_act == true % n_act)),
+        "object_acc": float(np.mean(heard & (pred // n_act == true // n_act))),
+        "action_acc": float(np.mean(heard & (pred % n_act == true % n_act))),
         "utterance_acc": float(np.mean(pred == true)),
     }
+
+
+def macro_accuracy(pred_sentence_ids: np.ndarray, true_sentence_ids: np.ndarray) -> float:
+    """Utterance accuracy of each sentence present, averaged over sentences: a model that is
+    right on the common sentences only does not pass for right on the rare ones."""
+    pred = np.asarray(pred_sentence_ids).astype(int).reshape(-1)
+    true = np.asarray(true_sentence_ids).astype(int).reshape(-1)
+    if pred.shape != true.shape or len(true) == 0:
+        raise CrossmodalError(
+            f"macro_accuracy: need equal non-empty id lists, got {pred.shape} vs {true.shape}")
+    return float(np.mean([np.mean(pred[true == s] == s) for s in np.unique(true)]))
 
 
 def accuracy_per_version(

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from crossmodal.eval.evaluate import split_inputs  # noqa: E402
+from crossmodal.eval.scoring import split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402

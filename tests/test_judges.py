@@ -1,0 +1,91 @@
+"""The judge's reject option, macro accuracy, and the reference rows evaluation writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.judge import REJECTED, Judge
+from crossmodal.eval.metrics import factor_accuracy, macro_accuracy
+from crossmodal.eval.references import REFERENCE_ROWS
+
+
+class _Listener:
+    """A recogniser whose probabilities are given: row i of `proba` for item i."""
+
+    def __init__(self, proba: np.ndarray) -> None:
+        self.proba = proba
+
+    def predict_proba(self, logmels: np.ndarray) -> np.ndarray:
+        return self.proba[np.asarray(logmels, dtype=int).reshape(len(logmels), -1)[:, 0]]
+
+
+def _proba(top: list[float], ids: list[int]) -> np.ndarray:
+    """Rows with probability `top[i]` on sentence `ids[i]`, the rest spread evenly."""
+    rows = np.full((len(top), len(SENTENCES)), 0.0)
+    for i, (p, s) in enumerate(zip(top, ids, strict=True)):
+        rows[i] = (1 - p) / (len(SENTENCES) - 1)
+        rows[i, s] = p
+    return rows
+
+
+def test_the_judge_rejects_what_real_speech_is_surer_of() -> None:
+    top = [0.99, 0.98, 0.97, 0.96, 0.95, 0.5, 0.3]
+    listener = _Listener(_proba(top, [0, 1, 2, 3, 4, 5, 6]))
+    real = np.arange(5)[:, None]  # items 0-4 are real speech
+    judge = Judge.calibrate(listener, real, keep=0.8)  # type: ignore[arg-type]
+    assert judge.threshold == pytest.approx(np.quantile(top[:5], 0.2))
+    verdicts = judge.hear(np.arange(7)[:, None])
+    np.testing.assert_array_equal(verdicts.heard, [0, 1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(verdicts.strict, [0, 1, 2, 3, REJECTED, REJECTED, REJECTED])
+    assert Judge.calibrate(listener, real, keep=1.0).threshold == pytest.approx(0.95)  # type: ignore[arg-type]
+    with pytest.raises(CrossmodalError, match="keep must be in"):
+        Judge.calibrate(listener, real, keep=0.0)  # type: ignore[arg-type]
+
+
+def test_a_rejected_verdict_is_wrong_on_every_factor() -> None:
+    # -1 % 6 is 5, the last action: it must not count as that action heard right
+    acc = factor_accuracy(np.array([REJECTED, 5]), np.array([5, 5]))
+    assert acc == {"object_acc": 0.5, "action_acc": 0.5, "utterance_acc": 0.5}
+
+
+def test_macro_accuracy_weighs_every_sentence_alike() -> None:
+    truth = np.array([0, 0, 0, 1])
+    heard = np.array([0, 0, 0, 2])
+    assert macro_accuracy(heard, truth) == pytest.approx(0.5)
+    assert factor_accuracy(heard, truth)["utterance_acc"] == pytest.approx(0.75)
+
+
+def test_evaluation_writes_reference_rows_and_strict_figures(tiny_run: Path) -> None:
+    refs = json.loads((tiny_run / "references.json").read_text())
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert 0.0 < refs["reject_threshold"] == metrics["reject_threshold"] <= 1.0
+    for split in ("test", "holdout"):
+        rows = refs["splits"][split]
+        assert tuple(rows) == REFERENCE_ROWS
+        assert rows["chance"]["utterance_acc"] == pytest.approx(1 / 30)
+        real = rows["real"]
+        assert real["cosine_distance"] == pytest.approx(0.0, abs=1e-9) and real["mse"] == 0.0
+        assert real["latent_cosine_distance"] == pytest.approx(0.0, abs=1e-6)
+        assert rows["other_take"]["cosine_distance"] > 0.0
+        ours = metrics["splits"][split]
+        assert ours["strict_utterance_acc"] <= ours["utterance_acc"]
+        assert 0.0 <= ours["rejected"] <= 1.0
+        assert ours["original_utterance_acc"] is not None
+    # the real row of the test split is the recogniser on the test voices' canonical audio
+    assert refs["splits"]["test"]["real"]["utterance_acc"] == pytest.approx(
+        metrics["recognizer_acc_canonical"])
+    # the holdout has clips of training voices and of unseen ones, the test split only unseen
+    assert metrics["splits"]["test"]["seen_voice_utterance_acc"] is None
+    holdout = metrics["splits"]["holdout"]
+    assert None not in (holdout["seen_voice_utterance_acc"],
+                        holdout["unseen_voice_utterance_acc"])
+    # members > 1: one member alone and the latent average are scored beside the ensemble
+    assert set(metrics["variants"]) == {"single_member", "latent_average"}
+    ablation = json.loads((tiny_run / "ablation" / "metrics.json").read_text())
+    assert set(ablation["variants"]) == {"single_member"}
