@@ -23,8 +23,8 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from crossmodal.errors import CrossmodalError  # noqa: E402
-from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs  # noqa: E402
 from crossmodal.eval.metrics import factor_accuracy  # noqa: E402
+from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared, real_test_audio  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
