@@ -13,6 +13,7 @@ from crossmodal.errors import CrossmodalError
 from crossmodal.eval.judge import REJECTED, Judge
 from crossmodal.eval.metrics import factor_accuracy, macro_accuracy
 from crossmodal.eval.references import REFERENCE_ROWS
+from crossmodal.eval.sound import sound_figures
 
 
 class _Listener:
@@ -89,3 +90,19 @@ def test_evaluation_writes_reference_rows_and_strict_figures(tiny_run: Path) -> 
     assert set(metrics["variants"]) == {"single_member", "latent_average"}
     ablation = json.loads((tiny_run / "ablation" / "metrics.json").read_text())
     assert set(ablation["variants"]) == {"single_member"}
+
+
+def test_sound_figures_hear_a_noise_floor_and_a_late_start() -> None:
+    floor = float(np.log(1e-5))
+    real = np.full((1, 300, 64), floor, np.float32)
+    real[0, 50:150] = -2.0  # speech from 0.5 s to 1.5 s
+    late = np.full_like(real, floor)
+    late[0, 70:150] = -2.0
+    noisy = real.copy()
+    noisy[0, :50] = noisy[0, 150:] = floor + 3.0  # 3 nepers above the floor where it is silent
+    assert sound_figures(real, real) == {"silence_excess_db": 0.0, "onset_error_s": 0.0,
+                                         "end_error_s": 0.0}
+    assert sound_figures(late, real)["onset_error_s"] == pytest.approx(0.2)
+    assert sound_figures(late, real)["end_error_s"] == pytest.approx(0.0)
+    assert sound_figures(noisy, real)["silence_excess_db"] == pytest.approx(
+        3.0 * 10 / np.log(10), rel=1e-4)

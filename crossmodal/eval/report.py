@@ -34,7 +34,7 @@ __all__ = ["LABELS", "write_report"]
 COLUMNS = ("n", "utterance_acc", "strict_utterance_acc", "rejected", "macro_utterance_acc",
            "original_utterance_acc", "seen_voice_utterance_acc", "unseen_voice_utterance_acc",
            "object_acc", "action_acc", "cosine_distance", "mse", "latent_cosine_distance",
-           "token_distance")
+           "token_distance", "silence_excess_db", "onset_error_s", "end_error_s")
 REFERENCE_LABELS = {"chance": "chance (uniform over 30 sentences)",
                     "constant": "constant predictor (mean training target)",
                     "other_take": "real audio of another clip of the sentence",

@@ -17,6 +17,7 @@ from crossmodal.eval.metrics import (
     mse,
     token_distance,
 )
+from crossmodal.eval.sound import sound_figures
 from crossmodal.features.prepared import Prepared, labels
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
@@ -77,6 +78,7 @@ def score(pred: np.ndarray, ref: Reference, judge: Judge, vae: VAEPair,
         "latent_cosine_distance": latent_cosine_distance(_encode_audio(vae, pred),
                                                          ref.target_latents),
         "token_distance": token_distance(units.encode(pred), ref.target_tokens),
+        **sound_figures(pred, ref.target),
     }, verdicts
 
 
