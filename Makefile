@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench2 sweep reproduce bench-speed clean
+.PHONY: demo test lint bench bench2 sweep reproduce confirm bench-speed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ sweep: runs/bench/manifest.csv
 # Every protocol at the full-scale defaults (crossmodal/settings/defaults.py).
 reproduce: runs/bench/manifest.csv
 	$(BIN)/crossmodal reproduce runs/bench --out runs/reproduce --preset full
+
+# The frozen defaults on new data: confirmation voices, data seed 2027, three training seeds
+# (crossmodal/workflows/confirm.py); resumes where it stopped.
+confirm: $(STAMP)
+	$(BIN)/crossmodal confirm --out runs/confirm --preset full --seeds 3
 
 # Cost per training stage, per step and at full scale, against REV if given (make bench-speed
 # REV=6c9a2a7); the demo's dataset is generated first if absent.

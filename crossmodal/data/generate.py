@@ -15,7 +15,7 @@ from crossmodal.data.contact_sheet import write_contact_sheet
 from crossmodal.data.manifest import ClipRecord, write_manifest
 from crossmodal.data.media import write_clip
 from crossmodal.data.render import render
-from crossmodal.data.speech import VOICES, Voice, place, synthesize
+from crossmodal.data.speech import Voice, place, synthesize, voice_set
 from crossmodal.data.vocabulary import Utterance, utterances
 from crossmodal.errors import CrossmodalError
 
@@ -36,15 +36,19 @@ class ClipPlan:
         return f"clips/{self.clip_id}.mp4"
 
 
-def plan(n_voices: int, seed: int, takes: int = 1) -> list[ClipPlan]:
-    """Every voice says the 50 utterances `takes` times, each take over new renders.
+def plan(n_voices: int, seed: int, takes: int = 1,
+         voices: str = "development") -> list[ClipPlan]:
+    """The first `n_voices` of the voice set `voices` each say the 50 utterances `takes`
+    times, each take over new renders.
 
     Take 0 is the whole plan of `takes=1` (same ids and seeds): more takes only add clips, so
     a larger set contains the smaller one. Later takes follow all of take 0 in the plan, so a
     voice's process speaks its take-0 utterances first and they come out the same.
     """
-    if not 1 <= n_voices <= len(VOICES):
-        raise CrossmodalError(f"--voices must be between 1 and {len(VOICES)}, got {n_voices}")
+    speakers = voice_set(voices)
+    if not 1 <= n_voices <= len(speakers):
+        raise CrossmodalError(f"--voices must be between 1 and {len(speakers)} for the "
+                              f"{voices} voices, got {n_voices}")
     if takes < 1:
         raise CrossmodalError(f"--takes must be >= 1, got {takes}")
     said = utterances()
@@ -53,7 +57,7 @@ def plan(n_voices: int, seed: int, takes: int = 1) -> list[ClipPlan]:
     plans = []
     for take in range(takes):
         prefix = "" if take == 0 else f"t{take}_"
-        for voice in VOICES[:n_voices]:
+        for voice in speakers[:n_voices]:
             for u in said:
                 clip_id = f"{voice.name}_{prefix}u{u.index:02d}_{u.obj}_{u.action}"
                 plans.append(ClipPlan(clip_id, voice, u, int(seeds[len(plans)])))
@@ -95,8 +99,9 @@ def by_voice(plans: list[ClipPlan]) -> list[list[ClipPlan]]:
 
 def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0,
              workers: int | None = None, progress: bool = True,
-             takes: int = 1) -> tuple[list[ClipRecord], float]:
-    """Write OUT/clips/*.mp4, OUT/manifest.csv and OUT/contact_sheet.png; returns seconds taken.
+             takes: int = 1, voices: str = "development") -> tuple[list[ClipRecord], float]:
+    """Write OUT/clips/*.mp4, OUT/manifest.csv and OUT/contact_sheet.png, spoken by the voice
+    set `voices` (crossmodal.data.speech.VOICE_SETS); returns seconds taken.
 
     Each voice is rendered by a fresh worker process forked from a server that has never
     loaded espeak-ng, so the same seed gives the same speech whatever ran before and however
@@ -105,7 +110,7 @@ def generate(out: str | Path, n_voices: int = DEFAULT_DEMO_VOICES, seed: int = 0
     """
     root = Path(out)
     (root / "clips").mkdir(parents=True, exist_ok=True)
-    groups = by_voice(plan(n_voices, seed, takes))
+    groups = by_voice(plan(n_voices, seed, takes, voices))
     workers = min(workers or os.cpu_count() or 1, len(groups))
     start = time.perf_counter()
     ctx = multiprocessing.get_context("forkserver")

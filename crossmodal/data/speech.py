@@ -62,6 +62,64 @@ def _voices() -> tuple[Voice, ...]:
 VOICES: tuple[Voice, ...] = _voices()
 
 
+def _confirmation_voices() -> tuple[Voice, ...]:
+    # variants no development voice uses, so a confirmation voice is a timbre nobody tuned on
+    variants = [
+        ("en-us", "Gene", 50, 160, 50), ("en", "klatt4", 45, 150, 45),
+        ("en-us", "klatt5", 55, 170, 55), ("en", "klatt6", 40, 145, 40),
+        ("en-us", "adam", 48, 155, 60), ("en", "benjamin", 52, 175, 50),
+        ("en-us", "aunty", 60, 140, 55), ("en", "edward", 58, 165, 65),
+        ("en-us", "linda", 62, 150, 60), ("en", "steph", 66, 160, 70),
+        ("en-us", "max", 46, 180, 45), ("en", "paul", 54, 145, 50),
+        ("en-us", "robert", 42, 165, 40), ("en", "quincy", 56, 155, 58),
+        ("en-us", "travis", 50, 170, 52), ("en", "iven", 48, 150, 46),
+        ("en-us", "Annie", 70, 155, 66), ("en", "Michael", 44, 160, 48),
+        ("en-us", "gustave", 52, 140, 54), ("en", "belinda", 64, 170, 62),
+    ]
+    return tuple(
+        Voice(f"c{i:02d}", lang, var, pitch, rate, rng)
+        for i, (lang, var, pitch, rate, rng) in enumerate(variants)
+    )
+
+
+#: Voices kept apart from everything developed or tuned: `crossmodal generate --voice-set
+#: confirmation` and `crossmodal confirm` speak with them; the recogniser's speech corpus
+#: (features.speech_corpus) never does.
+CONFIRMATION_VOICES: tuple[Voice, ...] = _confirmation_voices()
+VOICE_SETS: dict[str, tuple[Voice, ...]] = {
+    "development": VOICES,
+    "confirmation": CONFIRMATION_VOICES,
+}
+# far apart, so a set may grow without one set's voice numbers reaching another's
+_SET_OFFSETS: dict[str, int] = {"development": 0, "confirmation": 1000}
+
+
+def voice_set(name: str) -> tuple[Voice, ...]:
+    """The voices of a named set, with a one-line error for an unknown name."""
+    if name not in VOICE_SETS:
+        raise CrossmodalError(f"unknown voice set {name!r}; expected one of "
+                              f"{', '.join(VOICE_SETS)}")
+    return VOICE_SETS[name]
+
+
+def voice_named(name: str) -> Voice:
+    """The voice called `name` in any set."""
+    for voices in VOICE_SETS.values():
+        for voice in voices:
+            if voice.name == name:
+                return voice
+    raise CrossmodalError(f"unknown voice {name!r}")
+
+
+def voice_number(voice: Voice) -> int:
+    """A number unique to the voice across sets: a development voice's is its index in VOICES
+    (what seeded its speech before other sets existed), so those seeds stay as they were."""
+    for set_name, voices in VOICE_SETS.items():
+        if voice in voices:
+            return _SET_OFFSETS[set_name] + voices.index(voice)
+    raise CrossmodalError(f"voice {voice.name!r} is in no voice set")
+
+
 class _Engine:
     """Process-wide espeak-ng handle; the library is not re-entrant, so calls are serialised."""
 

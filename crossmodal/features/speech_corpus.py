@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from crossmodal.data import speech
-from crossmodal.data.speech import VOICES, Voice, place, synthesize
+from crossmodal.data.speech import VOICES, Voice, place, synthesize, voice_number
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import log_mel
@@ -38,7 +38,7 @@ def _voice_file(cache: Path, voice: Voice, takes: int, seed: int) -> Path:
 def _speak_voice(job: tuple[Path, Voice, int, int]) -> None:
     """One voice says every sentence `takes` times; log-mels and sentence ids to `path`."""
     path, voice, takes, seed = job
-    seeds = np.random.SeedSequence([seed, VOICES.index(voice)]).generate_state(
+    seeds = np.random.SeedSequence([seed, voice_number(voice)]).generate_state(
         takes * len(SENTENCES))
     mels, ids = [], []
     for i, utterance_seed in enumerate(seeds):
@@ -52,7 +52,8 @@ def _speak_voice(job: tuple[Path, Voice, int, int]) -> None:
 
 
 def corpus_voices(exclude: set[str]) -> list[Voice]:
-    """Every espeak-ng voice of the project but those named in `exclude` (test voices)."""
+    """Every development voice but those named in `exclude` (test voices); never a
+    confirmation voice, which only a confirmation dataset's own training clips may teach."""
     return [v for v in VOICES if v.name not in exclude]
 
 
