@@ -66,6 +66,7 @@ def test_evaluation_writes_reference_rows_and_strict_figures(tiny_run: Path) -> 
     refs = json.loads((tiny_run / "references.json").read_text())
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     assert 0.0 < refs["reject_threshold"] == metrics["reject_threshold"] <= 1.0
+    assert metrics["transcriber_wer"] >= 0.0 and metrics["transcriber_wer_canonical"] >= 0.0
     for split in ("test", "holdout"):
         rows = refs["splits"][split]
         assert tuple(rows) == REFERENCE_ROWS
@@ -78,6 +79,7 @@ def test_evaluation_writes_reference_rows_and_strict_figures(tiny_run: Path) -> 
         assert ours["strict_utterance_acc"] <= ours["utterance_acc"]
         assert 0.0 <= ours["rejected"] <= 1.0
         assert ours["original_utterance_acc"] is not None
+        assert 0.0 <= ours["transcribed_acc"] <= 1.0 and ours["word_error_rate"] >= 0.0
     # the real row of the test split is the recogniser on the test voices' canonical audio
     assert refs["splits"]["test"]["real"]["utterance_acc"] == pytest.approx(
         metrics["recognizer_acc_canonical"])

@@ -1,7 +1,8 @@
 """Every model of a run is fitted on clips of its training split only: scrambling what the
 test and holdout clips hold leaves every trained weight bit-identical. The recogniser, a
 listener and not a translator, also hears the holdout sentences said by training voices
-(crossmodal.train.recognizer.fit_recognizer), and nothing of the test voices."""
+(crossmodal.train.recognizer.fit_recognizer), and nothing of the test voices; so does the
+transcriber."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from crossmodal.features.store import Features
 from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 from crossmodal.train.recognizer import fit_recognizer
+from crossmodal.train.transcriber import fit_transcriber
 from crossmodal.workflows.pipeline import fit_run
 
 
@@ -38,9 +40,13 @@ def _scrambled(prepared: Prepared, split: str, video: bool = True,
                    data={**prepared.data, split: PairData.from_features(features)})
 
 
-def _weights(run: Path, skip: str = "recognizer") -> dict[str, dict[str, torch.Tensor]]:
+JUDGES = ("recognizer", "transcriber")
+
+
+def _weights(run: Path) -> dict[str, dict[str, torch.Tensor]]:
+    """Every model's weights but the judges'."""
     return {str(p.relative_to(run)): load_file(p) for p in sorted(run.glob(f"**/{WEIGHTS_FILE}"))
-            if p.relative_to(run).parts[0] != skip}
+            if p.relative_to(run).parts[0] not in JUDGES}
 
 
 def _assert_same(made: dict[str, dict[str, torch.Tensor]],
@@ -66,12 +72,14 @@ def test_translators_and_the_vae_never_see_test_or_holdout_clips(
     _assert_same(made, _weights(tmp_path / "run"))
 
 
-def test_the_recogniser_hears_nothing_of_the_test_voices(
+def test_the_judges_hear_nothing_of_the_test_voices(
         tiny_run: Path, tiny_data: Path, tmp_path: Path) -> None:
     prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
     test_voices = {r.voice for r in prepared.splits["test"]}
     scrambled = _scrambled(_scrambled(prepared, "test"), "holdout", audio_of=test_voices)
     settings = RunSettings.load(tiny_run)
     fit_recognizer(scrambled, tmp_path, settings, progress=False)
-    _assert_same({"r": load_file(tiny_run / "recognizer" / WEIGHTS_FILE)},
-                 {"r": load_file(tmp_path / "recognizer" / WEIGHTS_FILE)})
+    fit_transcriber(scrambled, tmp_path, settings, progress=False,
+                    steps=settings.transcriber_steps)
+    _assert_same({j: load_file(tiny_run / j / WEIGHTS_FILE) for j in JUDGES},
+                 {j: load_file(tmp_path / j / WEIGHTS_FILE) for j in JUDGES})

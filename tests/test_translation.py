@@ -37,7 +37,8 @@ SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "uttera
               "latent_cosine_distance", "token_distance"}  # the contract (DESIGN.md)
 JUDGE_KEYS = {"strict_utterance_acc", "rejected", "macro_utterance_acc",
               "original_utterance_acc", "seen_voice_utterance_acc",
-              "unseen_voice_utterance_acc", "silence_excess_db", "onset_error_s", "end_error_s"}
+              "unseen_voice_utterance_acc", "silence_excess_db", "onset_error_s", "end_error_s",
+              "transcribed_acc", "word_error_rate"}
 
 
 def test_translator_learns_a_class_dependent_target(tmp_path: Path) -> None:

@@ -29,17 +29,21 @@ from pathlib import Path
 
 import numpy as np
 
+from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.judge import REJECT_KEEP, Judge, Verdicts
 from crossmodal.eval.references import REFERENCES_FILE, reference_rows
 from crossmodal.eval.scoring import EVAL_SPLITS, Reference, reference, score
+from crossmodal.eval.wer import word_error_rate
 from crossmodal.features.prepared import Prepared, prepare_run, real_test_audio
 from crossmodal.io import atomic_write, write_json
 from crossmodal.models.baseline import BaselineTranslator
 from crossmodal.models.recognizer import Recognizer
+from crossmodal.models.transcriber import Transcriber
 from crossmodal.models.translators import MODELS, load_model, load_vae
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
+from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 
 RECOGNIZER_BAR = 0.99  # below this on real audio, the recogniser's verdicts do not count
@@ -62,7 +66,9 @@ def evaluate_run(run: str | Path, progress: bool = True,
         print(f"warning: the recogniser hears only {recognizer_acc:.3f} of real test audio "
               f"right (< {RECOGNIZER_BAR}); its verdicts on translations do not count",
               file=sys.stderr)
-    judge = Judge.calibrate(recognizer, np.concatenate([real, canonical]))
+    transcriber = _transcriber(settings.transcriber_dir(run))
+    judge = Judge.calibrate(recognizer, np.concatenate([real, canonical]),
+                            transcriber=transcriber)
     vae = load_vae(run / "vae")
     units = BaselineTranslator.load(run / "baseline").units
     disentanglement = _disentanglement(run)
@@ -70,7 +76,8 @@ def evaluate_run(run: str | Path, progress: bool = True,
             for split in EVAL_SPLITS}
     listener = {"recognizer_acc": recognizer_acc,
                 "recognizer_acc_canonical": recognizer.accuracy(canonical, real_ids),
-                "reject_threshold": judge.threshold}
+                "reject_threshold": judge.threshold,
+                **_transcriber_on_real(transcriber, real, canonical, real_ids)}
     results: dict[str, dict] = {}
     for name, (folder, _) in MODELS.items():
         model = load_model(run, name, settings.translator_members, settings.translator_average)
@@ -123,6 +130,22 @@ def _variants(run: Path, name: str, settings: RunSettings, refs: dict[str, Refer
     return out
 
 
+def _transcriber(folder: Path) -> Transcriber | None:
+    """The run's transcriber; None for runs made before it existed."""
+    return Transcriber.load(folder) if (folder / WEIGHTS_FILE).is_file() else None
+
+
+def _transcriber_on_real(transcriber: Transcriber | None, real: np.ndarray,
+                         canonical: np.ndarray, ids: np.ndarray) -> dict[str, float | None]:
+    """The transcriber's word error rate on real audio of the unseen voices, both timings."""
+    if transcriber is None:
+        return {"transcriber_wer": None, "transcriber_wer_canonical": None}
+    said = [SENTENCES[i] for i in ids]
+    return {"transcriber_wer": word_error_rate(transcriber.transcribe(real), said),
+            "transcriber_wer_canonical": word_error_rate(transcriber.transcribe(canonical),
+                                                         said)}
+
+
 def _originals(ref: Reference) -> Reference:
     """The original videos' items only: a reference row does not depend on the video."""
     n = ref.n_clips
@@ -138,6 +161,10 @@ def _disentanglement(run: Path) -> dict[str, float]:
     return {k: float(rep[k]) for k in ("mig", "dci_disentanglement", "sap", "factorvae")}
 
 
+def _optional(**arrays: np.ndarray | None) -> dict[str, np.ndarray]:
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
 def _save_predictions(path: Path, pred: np.ndarray, ref: Reference, verdicts: Verdicts,
                       keep: int = 12) -> None:
     """Verdicts for every item; spectrograms of `keep` original videos spread over the clips."""
@@ -146,6 +173,9 @@ def _save_predictions(path: Path, pred: np.ndarray, ref: Reference, verdicts: Ve
         np.savez_compressed(handle, pred=pred[pick].astype(np.float16),
                             target=ref.target[pick].astype(np.float16),
                             example_truth=ref.truth[pick], truth=ref.truth, heard=verdicts.heard,
-                            strict=verdicts.strict, confidence=verdicts.confidence.astype(
+                            strict=verdicts.strict, **_optional(
+                                transcribed=verdicts.transcribed, example_texts=None
+                                if verdicts.texts is None else np.array(verdicts.texts)[pick]),
+                            confidence=verdicts.confidence.astype(
                                 np.float16), unseen_voice=ref.unseen_voice,
                             example_heard=verdicts.heard[pick])

@@ -31,7 +31,8 @@ from crossmodal.models.translators import MODELS
 
 __all__ = ["LABELS", "write_report"]
 
-COLUMNS = ("n", "utterance_acc", "strict_utterance_acc", "rejected", "macro_utterance_acc",
+COLUMNS = ("n", "utterance_acc", "strict_utterance_acc", "rejected", "transcribed_acc",
+           "word_error_rate", "macro_utterance_acc",
            "original_utterance_acc", "seen_voice_utterance_acc", "unseen_voice_utterance_acc",
            "object_acc", "action_acc", "cosine_distance", "mse", "latent_cosine_distance",
            "token_distance", "silence_excess_db", "onset_error_s", "end_error_s")
@@ -88,6 +89,11 @@ def _listener(metrics: dict) -> str:
     return (f"<p>The recogniser hears {acc:.3f} of real audio of unseen voices right in "
             f"natural timing{f' and {canonical:.3f} in canonical timing' if canonical else ''} "
             f"(verdicts count at >= 0.99{'' if acc >= 0.99 else ': NOT MET'}). "
+            + (f"The transcriber writes real audio of unseen voices at word error rate "
+               f"{metrics['transcriber_wer']:.3f} (natural timing) and "
+               f"{metrics['transcriber_wer_canonical']:.3f} (canonical); transcribed_acc is the "
+               "share of clips whose transcription is exactly their sentence. "
+               if metrics.get("transcriber_wer") is not None else "")
             + (f"The strict figures reject a verdict below probability {threshold:.3f}, which "
                "99 % of real speech reaches; a rejected item counts as wrong.</p>"
                if threshold is not None else "</p>"))
@@ -160,6 +166,8 @@ def listening_table(examples: dict[str, dict[str, np.ndarray]], fig_dir: Path) -
             path = write_wav(fig_dir / f"{name}_{i}.wav", preds["pred"][i])
             heard = int(preds["example_heard"][i])
             verdict = "right" if heard == truth else f'heard "{html.escape(SENTENCES[heard])}"'
+            if "example_texts" in preds:
+                verdict += f'<br>written: "{html.escape(str(preds["example_texts"][i]))}"'
             cells.append(f'<td><audio controls src="report/{path.name}"></audio><br>{verdict}'
                          "</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")

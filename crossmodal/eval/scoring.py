@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.eval.judge import REJECTED, Judge, Verdicts
 from crossmodal.eval.metrics import (
     cosine_distance,
@@ -18,6 +19,7 @@ from crossmodal.eval.metrics import (
     token_distance,
 )
 from crossmodal.eval.sound import sound_figures
+from crossmodal.eval.wer import word_error_rate
 from crossmodal.features.prepared import Prepared, labels
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
@@ -79,7 +81,17 @@ def score(pred: np.ndarray, ref: Reference, judge: Judge, vae: VAEPair,
                                                          ref.target_latents),
         "token_distance": token_distance(units.encode(pred), ref.target_tokens),
         **sound_figures(pred, ref.target),
+        **_transcribed(verdicts, ref.truth),
     }, verdicts
+
+
+def _transcribed(verdicts: Verdicts, truth: np.ndarray) -> dict[str, float | None]:
+    """The transcriber's figures: its exact-sentence rate, beside the recogniser's accuracy,
+    and its word error rate against the sentence; None where the run has no transcriber."""
+    if verdicts.texts is None or verdicts.transcribed is None:
+        return {"transcribed_acc": None, "word_error_rate": None}
+    return {"transcribed_acc": float(np.mean(verdicts.transcribed == truth)),
+            "word_error_rate": word_error_rate(verdicts.texts, [SENTENCES[t] for t in truth])}
 
 
 def split_inputs(prepared: Prepared, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

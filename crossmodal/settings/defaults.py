@@ -32,6 +32,8 @@ BASELINE_STEPS = 400  # docs/results.md, "Translation: every protocol, every mod
 BASELINE_HIDDEN = 128  # docs/translation.md, "Baseline's clip vector"
 RECOGNIZER_STEPS = 2000  # docs/translation.md, "The recogniser"
 RECOGNIZER_SPEECH_TAKES = 2  # docs/speed.md, "The recogniser's speech"
+TRANSCRIBER_STEPS = 600  # docs/speed.md, "The transcriber"
+TRANSCRIBER_LR = 5e-3  # docs/speed.md, "The transcriber"
 
 # --- arithmetic ------------------------------------------------------------------------------
 PRECISION = "fp32"  # every figure was measured in it; docs/speed.md, "How a run is carried out"

@@ -56,6 +56,9 @@ class RunSettings:
     # the recogniser also hears every espeak-ng voice but the test voices say each sentence
     # this many times (features.speech_corpus); 0: the dataset's training voices only
     recognizer_speech_takes: int = d.RECOGNIZER_SPEECH_TAKES
+    # the second judge, which writes what it hears (models.transcriber), trained beside the
+    # recogniser on the same speech
+    transcriber_steps: int = d.TRANSCRIBER_STEPS
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -82,6 +85,11 @@ class RunSettings:
     def recognizer_dir(self, run: str | Path) -> Path:
         """Where the run's recogniser lives: a shared folder if named, else RUN/recognizer."""
         return Path(self.recognizer) if self.recognizer else Path(run) / "recognizer"
+
+    def transcriber_dir(self, run: str | Path) -> Path:
+        """The transcriber lives beside the recogniser: shared where the recogniser is."""
+        return self.recognizer_dir(run).parent / "transcriber" if self.recognizer else (
+            Path(run) / "transcriber")
 
     @classmethod
     def load(cls, run: str | Path) -> RunSettings:

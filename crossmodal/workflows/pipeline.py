@@ -1,5 +1,5 @@
 """Fit every model of one run on one split: the VAE pair, our translator, the no-VAE ablation,
-the baseline, and the evaluation-only recogniser.
+the baseline, and the evaluation-only judges (the recogniser and the transcriber).
 
 A run folder holds one subfolder per model plus `run.json`, which names the dataset, the
 holdout and the settings, so `crossmodal evaluate RUN` can rebuild the same split.
@@ -27,6 +27,7 @@ from crossmodal.train.hardware import Compute, check_jobs, default_jobs
 from crossmodal.train.parallel import Task, TaskTime, run_tasks
 from crossmodal.train.recognizer import fit_recognizer
 from crossmodal.train.targets import TARGET_AUDIO
+from crossmodal.train.transcriber import fit_transcriber
 from crossmodal.train.translator import (
     SequencePairs,
     ablation_pairs,
@@ -58,7 +59,7 @@ def check_resumable(run: Path, settings: RunSettings) -> None:
 #: Each model's training time per step, relative to one VAE pair step: the order in which
 #: parallel workers start the tasks (the longest chain first), not a measurement of record.
 TASK_COST = {"vae": 1.0, "translator": 0.5, "ablation": 0.45, "baseline": 0.1,
-             "recognizer": 0.1}
+             "recognizer": 0.1, "transcriber": 0.1}
 
 
 def run_tasks_of(settings: RunSettings) -> list[Task]:
@@ -70,6 +71,8 @@ def run_tasks_of(settings: RunSettings) -> list[Task]:
         Task("vae", fit_vae, cost=TASK_COST["vae"] * settings.vae_steps),
         Task("recognizer", fit_recognizer_task,
              cost=TASK_COST["recognizer"] * settings.recognizer_steps),
+        Task("transcriber", fit_transcriber_task,
+             cost=TASK_COST["transcriber"] * settings.transcriber_steps),
         Task("baseline", _fit_baseline_task,
              cost=TASK_COST["baseline"] * settings.baseline_steps),
     ]
@@ -171,6 +174,12 @@ def in_context(contexts: dict[str, RunContext], key: str, fn: Callable[..., Any]
 
 def fit_recognizer_task(ctx: RunContext) -> None:
     fit_recognizer(ctx.prepared, ctx.run, ctx.settings, ctx.progress, ctx.compute)
+
+
+def fit_transcriber_task(ctx: RunContext) -> None:
+    s = ctx.settings
+    fit_transcriber(ctx.prepared, s.transcriber_dir(ctx.run).parent, s, ctx.progress,
+                    ctx.compute, steps=s.transcriber_steps)
 
 
 def _fit_baseline_task(ctx: RunContext) -> None:

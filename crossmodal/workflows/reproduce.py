@@ -1,9 +1,9 @@
 """Every protocol on one dataset (`crossmodal reproduce`), trained as one task graph.
 
 Every protocol trains its own models with nothing of its held-out clips, and all share one
-recogniser (it depends only on the training voices, which every protocol shares). Their
-tasks go to the workers together, longest chain first, so no core waits at the end of one
-protocol for the next to start; each protocol's models are those it would get alone.
+recogniser and one transcriber (they depend only on the training voices, which every protocol
+shares). Their tasks go to the workers together, longest chain first, so no core waits at the
+end of one protocol for the next to start; each protocol's models are those it would get alone.
 """
 
 from __future__ import annotations
@@ -64,12 +64,16 @@ def run_protocols(settings: RunSettings, out: str | Path, names: tuple[str, ...]
     return rows
 
 
+#: Tasks every protocol shares: the judges depend only on the training voices.
+SHARED_TASKS = ("recognizer", "transcriber")
+
+
 def _tasks(planned: dict[str, RunSettings]) -> list[Task]:
-    """Every protocol's tasks, named "<protocol>: <task>"; the shared recogniser once."""
+    """Every protocol's tasks, named "<protocol>: <task>"; the shared judges once."""
     tasks = []
     for i, (name, settings) in enumerate(planned.items()):
         for task in run_tasks_of(settings):
-            if task.name == "recognizer" and i > 0:
+            if task.name in SHARED_TASKS and i > 0:
                 continue
             tasks.append(replace(task, name=f"{name}: {task.name}", fn=in_context,
                                  args=(name, task.fn, *task.args),

@@ -1,0 +1,170 @@
+"""Training the evaluation-only transcriber (crossmodal.models.transcriber) on real speech,
+and a run's transcriber on its training voices and the speech corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from crossmodal.data.vocabulary import SENTENCES
+from crossmodal.errors import CrossmodalError
+from crossmodal.features.align import SILENCE, speech_span
+from crossmodal.features.pairs import TRAIN_AUDIO
+from crossmodal.features.prepared import Prepared, real_test_audio
+from crossmodal.features.prepared import labels as sentences_of
+from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
+from crossmodal.models.recognizer import as_logmels
+from crossmodal.models.transcriber import (
+    BLANK,
+    MODEL_NAME,
+    Transcriber,
+    TranscriberNet,
+    encode,
+)
+from crossmodal.models.weights import WEIGHTS_FILE
+from crossmodal.settings import RunSettings
+from crossmodal.settings.defaults import TRANSCRIBER_LR, TRANSCRIBER_STEPS
+from crossmodal.train.hardware import Compute
+from crossmodal.train.loop import TrainConfig, seed_everything, train
+from crossmodal.train.spec_augment import augment, augment_settings
+
+TRANSCRIBER_FOLDER = "transcriber"
+# Share of each batch replaced by pure silence with an empty text: every real clip holds
+# speech, and a listener never shown silence alone spells something into it.
+P_SILENT = 1 / 32
+
+
+def sentence_targets() -> tuple[torch.Tensor, torch.Tensor]:
+    """(30, L) class ids of every sentence's letters, padded with blanks, and (30,) lengths."""
+    codes = [encode(s) for s in SENTENCES]
+    lengths = torch.tensor([len(c) for c in codes], dtype=torch.long)
+    padded = torch.full((len(codes), int(lengths.max())), BLANK, dtype=torch.long)
+    for i, c in enumerate(codes):
+        padded[i, : len(c)] = torch.tensor(c)
+    return padded, lengths
+
+
+def train_transcriber(
+    logmels: np.ndarray,
+    sentence_ids: np.ndarray,
+    run_dir: str | Path,
+    steps: int = TRANSCRIBER_STEPS,
+    seed: int = 0,
+    progress: bool = True,
+    batch_size: int = 32,
+    lr: float = TRANSCRIBER_LR,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    eval_every: int | None = None,
+    resume: bool = False,
+    compute: Compute | None = None,
+) -> Transcriber:
+    """Train on REAL log-mels (N, 300, 64) said as sentences (N,) through the shared loop,
+    with CTC against each sentence's letters and the recogniser's spectrogram augmentation;
+    a few clips of each batch are pure silence, to be written as nothing.
+
+    Pass originals and intelligible versions of training voices only, never a translator's
+    output. `val` (log-mels, sentence ids) of held-out voices, if given, is scored (the share
+    said exactly, the share said as no sentence) every `eval_every` steps and at the end into
+    the run's log (its word error rate is crossmodal.eval.wer's, a layer above). The
+    final weights are `run_dir/model.safetensors`, so `Transcriber.load(run_dir)` reads them.
+    """
+    x_np = as_logmels(logmels)
+    y_np = np.asarray(sentence_ids, dtype=np.int64).reshape(-1)
+    if len(x_np) != len(y_np) or len(y_np) == 0:
+        raise CrossmodalError(
+            f"need as many sentence ids as log-mels, got {len(y_np)} and {len(x_np)}")
+    if y_np.min() < 0 or y_np.max() >= len(SENTENCES):
+        raise CrossmodalError(f"sentence ids must be in 0..{len(SENTENCES) - 1}")
+    x = torch.from_numpy(x_np)
+    y = torch.from_numpy(y_np)
+    spans = torch.tensor([speech_span(m) for m in x_np], dtype=torch.long)
+    letters, n_letters = sentence_targets()
+
+    def batches(step: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(0, len(y), (batch_size,), generator=gen)
+        inputs = augment(x[idx], spans[idx], gen)
+        silent = torch.rand(batch_size, generator=gen) < P_SILENT
+        return inputs.masked_fill(silent[:, None, None], SILENCE), y[idx].masked_fill(silent, -1)
+
+    def step_fn(model: nn.Module, batch: Any, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        inputs, ids = batch
+        log_probs = model(inputs)  # (B, T', symbols)
+        frames = torch.full((len(ids),), log_probs.shape[1], dtype=torch.long)
+        ids = ids.cpu()
+        said = ids.clamp_min(0)
+        lengths = torch.where(ids >= 0, n_letters[said], 0)  # a silent clip's text is empty
+        loss = F.ctc_loss(log_probs.transpose(0, 1), letters[said], frames, lengths,
+                          blank=BLANK, zero_infinity=True)
+        return loss, {}
+
+    eval_fn = None
+    if val is not None:
+        val_x, val_y = as_logmels(val[0]), np.asarray(val[1])
+
+        def eval_fn(model: nn.Module, step: int) -> dict[str, float]:
+            said = Transcriber(model).predict(val_x)  # type: ignore[arg-type]
+            return {"exact": float(np.mean(said == val_y)), "none": float(np.mean(said < 0))}
+
+    seed_everything(seed)
+    net = TranscriberNet()
+    cfg = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=1e-4,
+        seed=seed,
+        log_every=max(1, min(50, steps)),
+        ckpt_every=max(1, steps),
+        eval_every=eval_every,
+        **(compute or Compute()).train_kwargs(),
+    )
+    meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
+    train(
+        net,
+        batches,
+        step_fn,
+        cfg,
+        run_dir,
+        extra_config={"model": meta, "augment": {**augment_settings(), "p_silent": P_SILENT}},
+        resume=resume,
+        eval_fn=eval_fn,
+        model_meta=meta,
+        progress=progress,
+    )
+    return Transcriber(net)
+
+
+def fit_transcriber(prepared: Prepared, run: Path, settings: RunSettings,
+                    progress: bool = True, compute: Compute | None = None,
+                    steps: int = TRANSCRIBER_STEPS) -> Transcriber:
+    """RUN/transcriber, trained as the recogniser is (crossmodal.train.recognizer's
+    fit_recognizer): real audio of the training voices saying every sentence, and the speech
+    corpus of every voice that is not a test voice of the run."""
+    folder = Path(run) / TRANSCRIBER_FOLDER
+    if (folder / WEIGHTS_FILE).is_file():
+        return Transcriber.load(folder)
+    train_voices = {r.voice for r in prepared.splits["train"]}
+    test_voices = {r.voice for part in prepared.splits.values() for r in part} - train_voices
+    mels, ids = [], []
+    for split in ("train", "holdout"):
+        if split not in prepared.features:
+            continue
+        keep = [i for i, r in enumerate(prepared.splits[split]) if r.voice in train_voices]
+        if keep:
+            audio = prepared.features[split].audio[keep][:, list(TRAIN_AUDIO)]
+            mels.append(audio.reshape(-1, *audio.shape[-2:]))
+            ids.append(np.repeat(sentences_of(prepared, split)[keep], len(TRAIN_AUDIO)))
+    if settings.recognizer_speech_takes:
+        speech, speech_ids = speech_corpus(prepared.root / "speech", corpus_voices(test_voices),
+                                           settings.recognizer_speech_takes, settings.seed)
+        mels.append(speech)
+        ids.append(speech_ids)
+    test_mels, test_ids = real_test_audio(prepared)
+    return train_transcriber(np.concatenate(mels), np.concatenate(ids), folder,
+                             steps=steps, seed=settings.seed, progress=progress,
+                             val=(test_mels, test_ids), resume=True, compute=compute)
