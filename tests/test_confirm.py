@@ -134,7 +134,11 @@ def _fake_run(out: Path, seed: int, protocol: str, records: list[ClipRecord],
                 if i < len(clips):
                     heard[i] = truth[i]
             (run / "predictions").mkdir(parents=True, exist_ok=True)
-            np.savez(run / "predictions" / f"{model}_{split_name}.npz", truth=truth, heard=heard)
+            # the strict judge rejects every verdict of the second half of the clips; the
+            # transcriber writes every clip's sentence right
+            strict = np.where(np.arange(len(truth)) % len(clips) < len(clips) // 2, heard, -1)
+            np.savez(run / "predictions" / f"{model}_{split_name}.npz", truth=truth, heard=heard,
+                     strict=strict, transcribed=truth)
 
 
 def test_the_summary_counts_original_videos_over_seeds_and_clips(tmp_path: Path) -> None:
@@ -156,6 +160,8 @@ def test_the_summary_counts_original_videos_over_seeds_and_clips(tmp_path: Path)
     assert ours["original"]["std"] == 0.0 and ours["original"]["min"] == 0.5
     assert ours["all"]["mean"] == pytest.approx(0.5 / len(VIDEO_VERSIONS))
     assert ours["original"]["ci_low"] < 0.5 < ours["original"]["ci_high"]
+    assert ours["transcribed"]["mean"] == 1.0
+    assert ours["strict"]["mean"] < ours["original"]["mean"]
     # each seed tests another voice, so the clips add up over seeds
     test_voices = {r["clip_id"][:3] for s in (0, 1)
                    for r in map(asdict, split(records, parse_holdout("none"), s)["test"])}

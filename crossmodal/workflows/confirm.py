@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -54,6 +54,9 @@ MODEL_HOMES = {"vae_seq2seq": ".", "raw_seq2seq": "ablation", "baseline": "basel
 SPLITS = ("test", "holdout")
 #: What the evaluation's items are, per view: the original videos alone, or every version.
 VIEWS = ("original", "all")
+#: The other judges' views, on the original videos: the recogniser with its reject option,
+#: and the transcriber's exact sentence (the predictions' arrays of those names).
+JUDGE_VIEWS = {"strict": "strict", "transcribed": "transcribed"}
 POOLED = "object-motion (5 folds)"  # the earlier work's figure: the five folds' clips together
 #: Settings that decide the dataset or the models: a rerun must keep them, or its seeds would
 #: mix two experiments.
@@ -209,6 +212,8 @@ class SeedVerdicts:
 
     correct: np.ndarray
     clips: list[str]
+    #: the other judges' verdicts on the original videos, (1, clips), where the run has them
+    judged: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def load_verdicts(run: Path, model: str, split_name: str, records: list[ClipRecord]
@@ -227,13 +232,15 @@ def load_verdicts(run: Path, model: str, split_name: str, records: list[ClipReco
         raise CrossmodalError(f"{path} is missing: the run was not evaluated")
     with np.load(path) as arrays:
         truth, heard = arrays["truth"], arrays["heard"]
+        others = {view: arrays[key] for view, key in JUDGE_VIEWS.items() if key in arrays.files}
     n_versions = len(VIDEO_VERSIONS)
     expected = np.tile([sentence_index(r.object, r.action) for r in part], n_versions)
     if truth.shape != expected.shape or not np.array_equal(truth, expected):
         raise CrossmodalError(f"{path} does not match the {split_name} clips of {run}: "
                               f"{len(truth)} items, expected {len(part)} clips x {n_versions}")
-    return SeedVerdicts((heard == truth).reshape(n_versions, len(part)),
-                        [r.clip_id for r in part])
+    n = len(part)
+    return SeedVerdicts((heard == truth).reshape(n_versions, n), [r.clip_id for r in part],
+                        {view: (said[:n] == truth[:n])[None] for view, said in others.items()})
 
 
 def summarise(verdicts: dict[int, list[SeedVerdicts]], n_resamples: int = N_RESAMPLES,
@@ -242,10 +249,12 @@ def summarise(verdicts: dict[int, list[SeedVerdicts]], n_resamples: int = N_RESA
     interval of the accuracy over every seed's items pooled, resampling clips. A seed may
     hold several runs (the folds of a pooled row): their items count together."""
     out: dict[str, dict] = {}
-    for view in VIEWS:
+    judged = set.intersection(*(set(v.judged) for runs in verdicts.values() for v in runs))
+    for view in (*VIEWS, *(j for j in JUDGE_VIEWS if j in judged)):
         per_seed, items, labels = {}, [], []
         for s, runs in verdicts.items():
-            correct = [v.correct[:1] if view == "original" else v.correct for v in runs]
+            correct = [v.judged[view] if view in JUDGE_VIEWS else
+                       v.correct[:1] if view == "original" else v.correct for v in runs]
             per_seed[s] = float(np.concatenate([c.reshape(-1) for c in correct]).mean())
             for v, c in zip(runs, correct, strict=True):
                 items.append(c.reshape(-1))
@@ -308,13 +317,19 @@ def _cell(view: dict) -> str:
 def markdown(summary: dict) -> str:
     s, b = summary["settings"], summary["bootstrap"]
     head = ("| protocol | split | model | mean | min-max | std | 95 % CI | all versions: mean "
-            "| all: 95 % CI | clips | seeds |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+            "| all: 95 % CI | strict (reject) | transcriber | clips | seeds |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+
+    def judge(view: dict | None) -> str:
+        return "n/a" if view is None else (
+            f"{view['mean']:.3f} [{view['ci_low']:.3f}, {view['ci_high']:.3f}]")
 
     def table(rows: list[dict]) -> str:
         return head + "".join(
             f"| {r['protocol']} | {r['split']} | {LABELS[r['model']]} | "
             f"{_cell(r['original'])} | {r['all']['mean']:.3f} | "
             f"[{r['all']['ci_low']:.3f}, {r['all']['ci_high']:.3f}] | "
+            f"{judge(r.get('strict'))} | {judge(r.get('transcribed'))} | "
             f"{r['original']['clips']} | {len(r['seeds'])} |\n" for r in rows)
 
     rows = summary["rows"]
@@ -334,7 +349,10 @@ def markdown(summary: dict) -> str:
         "utterance_acc of the original videos (mean, min-max and std over seeds), with a "
         f"{b['level']:.0%} percentile bootstrap interval that resamples clips (each with its "
         f"items under every seed), {b['resamples']} resamples, rng seed {b['seed']}; every "
-        "video version beside it.\n\n" + listener
+        "video version beside it. strict: the same verdicts with the reject option (one less "
+        "sure than 99 % of real speech counts as wrong); transcriber: the share of clips "
+        "the transcriber writes exactly as their sentence; both on the original videos.\n\n"
+        + listener
         + "## Headline: each protocol's reported split\n\n"
         + table([r for r in rows if r["headline"]])
         + "\n## Every split\n\n" + table(rows))
