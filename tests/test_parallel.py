@@ -183,7 +183,8 @@ def test_bf16_autocast_runs_the_forward_pass_in_bf16_and_still_learns(tmp_path: 
 
 QUICK = {"vae_steps": 6, "translator_steps": 8, "baseline_steps": 4, "baseline_hidden": 16,
          "recognizer_steps": 6, "vae_video_channels": 8, "vae_audio_channels": 16,
-         "translator_hidden": 16, "translator_members": 2, "recognizer_speech_takes": 0}
+         "translator_hidden": 16, "translator_members": 2, "recognizer_speech_takes": 0,
+         "transcriber_steps": 6}
 
 
 def _fit(tiny_data: Path, run: Path, jobs: int, **settings: object) -> None:
@@ -206,7 +207,8 @@ def test_a_run_gives_the_same_weights_in_one_process_or_two_and_every_model_gets
     weights = sorted(p.relative_to(tmp_path / "one") for p in
                      (tmp_path / "one").rglob("model.safetensors"))
     assert {p.parts[0] for p in weights} == {"vae", "translator", "translator_2", "ablation",
-                                             "ablation_2", "baseline", "recognizer"}
+                                             "ablation_2", "baseline", "recognizer",
+                                             "transcriber"}
     for path in weights:
         one, two = load_file(str(tmp_path / "one" / path)), load_file(str(tmp_path / "two" / path))
         assert all(torch.equal(one[k], two[k]) for k in one), path

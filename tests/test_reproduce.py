@@ -19,7 +19,7 @@ from crossmodal.workflows.pipeline import Execution, fit_run
 from crossmodal.workflows.reproduce import run_protocols
 
 STEPS = {**PRESETS["tests"], "vae_steps": 6, "translator_steps": 6, "translator_members": 1,
-         "recognizer_steps": 6, "baseline_steps": 2}
+         "recognizer_steps": 6, "baseline_steps": 2, "transcriber_steps": 6}
 
 
 def test_protocols_side_by_side_get_the_models_each_would_get_alone(
