@@ -25,7 +25,8 @@ def test_stage_seconds_sum_members_in_todays_layout_and_read_the_older_one(
         tiny_run: Path, tmp_path: Path) -> None:
     record = json.loads((tiny_run / "fit_seconds.json").read_text())
     seconds = _stage_seconds(tiny_run)
-    assert set(seconds) == {"vae", "translator", "ablation", "recognizer", "baseline"}
+    assert set(seconds) == {"vae", "translator", "ablation", "recognizer", "baseline",
+                            "transcriber"}
     tasks = record["tasks"]
     assert seconds["translator"] == pytest.approx(tasks["translator 1/2"] + tasks["translator 2/2"])
     assert record["jobs"] >= 1 and record["threads_per_task"] == 1
