@@ -110,14 +110,11 @@ def train_recognizer(
     return Recognizer(net)
 
 
-def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
-                   progress: bool = True, compute: Compute | None = None) -> Recognizer:
-    """Real audio of the training voices, every sentence (held-out pairs included: the
-    recogniser is a listener, not a translator, and must know every sentence), and speech of
-    every voice that is not a test voice of the run (`recognizer_speech_takes`)."""
-    folder = settings.recognizer_dir(run)
-    if (folder / WEIGHTS_FILE).is_file():
-        return Recognizer.load(folder)
+def listening_data(prepared: Prepared, settings: RunSettings) -> tuple[np.ndarray, np.ndarray]:
+    """What the judges hear in training, as (N, 300, 64) log-mels and sentence ids: real audio
+    of the training voices, every sentence (held-out pairs included: a judge is a listener,
+    not a translator, and must know every sentence), and speech of every voice that is not a
+    test voice of the run (`recognizer_speech_takes`)."""
     train_voices = {r.voice for r in prepared.splits["train"]}
     test_voices = {r.voice for part in prepared.splits.values() for r in part} - train_voices
     mels, ids = [], []
@@ -134,8 +131,18 @@ def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
                                            settings.recognizer_speech_takes, settings.seed)
         mels.append(speech)
         ids.append(speech_ids)
+    return np.concatenate(mels), np.concatenate(ids)
+
+
+def fit_recognizer(prepared: Prepared, run: Path, settings: RunSettings,
+                   progress: bool = True, compute: Compute | None = None) -> Recognizer:
+    """The run's recogniser on `listening_data`, unless its folder holds one."""
+    folder = settings.recognizer_dir(run)
+    if (folder / WEIGHTS_FILE).is_file():
+        return Recognizer.load(folder)
+    mels, ids = listening_data(prepared, settings)
     test_mels, test_ids = real_test_audio(prepared)
-    return train_recognizer(np.concatenate(mels), np.concatenate(ids), folder,
+    return train_recognizer(mels, ids, folder,
                             steps=settings.recognizer_steps, seed=settings.seed,
                             progress=progress, val=(test_mels, test_ids), resume=True,
                             compute=compute)

@@ -14,10 +14,7 @@ from torch.nn import functional as F
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.align import SILENCE, speech_span
-from crossmodal.features.pairs import TRAIN_AUDIO
 from crossmodal.features.prepared import Prepared, real_test_audio
-from crossmodal.features.prepared import labels as sentences_of
-from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
 from crossmodal.models.recognizer import as_logmels
 from crossmodal.models.transcriber import (
     BLANK,
@@ -31,6 +28,7 @@ from crossmodal.settings import RunSettings
 from crossmodal.settings.defaults import TRANSCRIBER_LR, TRANSCRIBER_STEPS
 from crossmodal.train.hardware import Compute
 from crossmodal.train.loop import TrainConfig, seed_everything, train
+from crossmodal.train.recognizer import listening_data
 from crossmodal.train.spec_augment import augment, augment_settings
 
 TRANSCRIBER_FOLDER = "transcriber"
@@ -148,23 +146,8 @@ def fit_transcriber(prepared: Prepared, run: Path, settings: RunSettings,
     folder = Path(run) / TRANSCRIBER_FOLDER
     if (folder / WEIGHTS_FILE).is_file():
         return Transcriber.load(folder)
-    train_voices = {r.voice for r in prepared.splits["train"]}
-    test_voices = {r.voice for part in prepared.splits.values() for r in part} - train_voices
-    mels, ids = [], []
-    for split in ("train", "holdout"):
-        if split not in prepared.features:
-            continue
-        keep = [i for i, r in enumerate(prepared.splits[split]) if r.voice in train_voices]
-        if keep:
-            audio = prepared.features[split].audio[keep][:, list(TRAIN_AUDIO)]
-            mels.append(audio.reshape(-1, *audio.shape[-2:]))
-            ids.append(np.repeat(sentences_of(prepared, split)[keep], len(TRAIN_AUDIO)))
-    if settings.recognizer_speech_takes:
-        speech, speech_ids = speech_corpus(prepared.root / "speech", corpus_voices(test_voices),
-                                           settings.recognizer_speech_takes, settings.seed)
-        mels.append(speech)
-        ids.append(speech_ids)
+    mels, ids = listening_data(prepared, settings)
     test_mels, test_ids = real_test_audio(prepared)
-    return train_transcriber(np.concatenate(mels), np.concatenate(ids), folder,
+    return train_transcriber(mels, ids, folder,
                              steps=steps, seed=settings.seed, progress=progress,
                              val=(test_mels, test_ids), resume=True, compute=compute)
