@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import N_MELS
-from crossmodal.models.weights import WEIGHTS_FILE, load_weights, read_meta, save_weights
+from crossmodal.models.weights import load_named, save_named
 
 N_CLASSES = len(SENTENCES)
 MODEL_NAME = "recognizer"
@@ -104,17 +104,8 @@ class Recognizer:
         return float(np.mean(self.predict(logmels) == np.asarray(labels)))
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / WEIGHTS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_weights(self.net, path, {"name": MODEL_NAME, "kwargs": self.net.kwargs()})
-        return path
+        return save_named(self.net, folder, MODEL_NAME, self.net.kwargs())
 
     @classmethod
     def load(cls, folder: str | Path) -> Recognizer:
-        path = Path(folder) / WEIGHTS_FILE
-        meta = read_meta(path)
-        if meta.get("name") != MODEL_NAME:
-            raise CrossmodalError(f"{path} holds {meta.get('name')!r}, not a {MODEL_NAME}")
-        net = RecognizerNet(**meta.get("kwargs", {}))
-        load_weights(net, path)
-        return cls(net)
+        return cls(load_named(folder, MODEL_NAME, RecognizerNet))  # type: ignore[arg-type]

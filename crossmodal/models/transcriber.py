@@ -24,10 +24,9 @@ from torch.nn import functional as F
 
 from crossmodal.data.text import CHARACTERS, normalise
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.errors import CrossmodalError
 from crossmodal.features.audio import N_MELS
 from crossmodal.models.recognizer import INPUT_MEAN, INPUT_STD, as_logmels
-from crossmodal.models.weights import WEIGHTS_FILE, load_weights, read_meta, save_weights
+from crossmodal.models.weights import load_named, save_named
 
 MODEL_NAME = "transcriber"
 BLANK = 0  # the CTC blank is class 0; character i of CHARACTERS is class i + 1
@@ -130,17 +129,8 @@ class Transcriber:
         return sentence_ids(self.transcribe(logmels))
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / WEIGHTS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_weights(self.net, path, {"name": MODEL_NAME, "kwargs": self.net.kwargs()})
-        return path
+        return save_named(self.net, folder, MODEL_NAME, self.net.kwargs())
 
     @classmethod
     def load(cls, folder: str | Path) -> Transcriber:
-        path = Path(folder) / WEIGHTS_FILE
-        meta = read_meta(path)
-        if meta.get("name") != MODEL_NAME:
-            raise CrossmodalError(f"{path} holds {meta.get('name')!r}, not a {MODEL_NAME}")
-        net = TranscriberNet(**meta.get("kwargs", {}))
-        load_weights(net, path)
-        return cls(net)
+        return cls(load_named(folder, MODEL_NAME, TranscriberNet))  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ functions, so `load_weights` also reads a checkpoint's model.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,24 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> dict[str, Any]:
         tensors = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     fit_state(model, tensors, path)
     return meta
+
+
+def save_named(net: torch.nn.Module, folder: str | Path, name: str,
+               kwargs: dict[str, Any]) -> Path:
+    """FOLDER/model.safetensors with the model's name and constructor kwargs as metadata."""
+    path = Path(folder) / WEIGHTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(net, path, {"name": name, "kwargs": kwargs})
+    return path
+
+
+def load_named(folder: str | Path, name: str,
+               build: Callable[..., torch.nn.Module]) -> torch.nn.Module:
+    """The model `save_named` wrote: refused if the file holds another model's name."""
+    path = Path(folder) / WEIGHTS_FILE
+    meta = read_meta(path)
+    if meta.get("name") != name:
+        raise CrossmodalError(f"{path} holds {meta.get('name')!r}, not a {name}")
+    net = build(**meta.get("kwargs", {}))
+    load_weights(net, path)
+    return net

@@ -32,6 +32,15 @@ from crossmodal.train.loop import TrainConfig, seed_everything, train
 from crossmodal.train.spec_augment import augment, augment_settings
 
 
+def judge_train_config(steps: int, batch_size: int, lr: float, seed: int,
+                       eval_every: int | None, compute: Compute | None) -> TrainConfig:
+    """How either judge (the recogniser, the transcriber) is trained: one checkpoint at the
+    end, a log line every 50 steps."""
+    return TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=1e-4, seed=seed,
+                       log_every=max(1, min(50, steps)), ckpt_every=max(1, steps),
+                       eval_every=eval_every, **(compute or Compute()).train_kwargs())
+
+
 def train_recognizer(
     logmels: np.ndarray,
     labels: np.ndarray,
@@ -83,17 +92,7 @@ def train_recognizer(
 
     seed_everything(seed)
     net = RecognizerNet()
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=1e-4,
-        seed=seed,
-        log_every=max(1, min(50, steps)),
-        ckpt_every=max(1, steps),
-        eval_every=eval_every,
-        **(compute or Compute()).train_kwargs(),
-    )
+    cfg = judge_train_config(steps, batch_size, lr, seed, eval_every, compute)
     meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
     train(
         net,

@@ -27,8 +27,8 @@ from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 from crossmodal.settings.defaults import TRANSCRIBER_LR, TRANSCRIBER_STEPS
 from crossmodal.train.hardware import Compute
-from crossmodal.train.loop import TrainConfig, seed_everything, train
-from crossmodal.train.recognizer import listening_data
+from crossmodal.train.loop import seed_everything, train
+from crossmodal.train.recognizer import judge_train_config, listening_data
 from crossmodal.train.spec_augment import augment, augment_settings
 
 TRANSCRIBER_FOLDER = "transcriber"
@@ -110,17 +110,7 @@ def train_transcriber(
 
     seed_everything(seed)
     net = TranscriberNet()
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=1e-4,
-        seed=seed,
-        log_every=max(1, min(50, steps)),
-        ckpt_every=max(1, steps),
-        eval_every=eval_every,
-        **(compute or Compute()).train_kwargs(),
-    )
+    cfg = judge_train_config(steps, batch_size, lr, seed, eval_every, compute)
     meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
     train(
         net,
