@@ -115,9 +115,12 @@ def sweep(
     threads: Threads = 1,
 ) -> None:
     """Train the VAE pair once per beta schedule and compare them."""
+    from crossmodal.settings.choices import check_align_weight, check_video_streams
+
+    check_align_weight(align_weight)  # before torch loads, and before features are computed
+    check_video_streams(video_streams)
     from crossmodal.features.prepared import prepare
     from crossmodal.models.schedules import SCHEDULES, make_schedule
-    from crossmodal.settings.choices import check_align_weight, check_video_streams
     from crossmodal.workflows.sweep import run_sweep
 
     chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
@@ -125,8 +128,6 @@ def sweep(
         make_schedule(name, max(steps, 1))  # unknown names fail before any work
     if translator_steps < 0:
         raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
-    check_align_weight(align_weight)  # before features are computed, not after
-    check_video_streams(video_streams)
     execution = _execution(device, jobs, threads)
     execution.plan("fp32")  # a bad device or --jobs fails before the features
     run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
@@ -170,13 +171,13 @@ def train(
 
     The VAEs, our translator, the ablation, the baseline and the recogniser; then the run is
     evaluated and its report written."""
+    settings = _settings(data, preset, config, set_, holdout=holdout, seed=seed,
+                         validation=validation)  # before torch loads: a mistake fails at once
     from crossmodal.eval.evaluate import evaluate_run
     from crossmodal.eval.report import write_report
     from crossmodal.features.prepared import prepare_run
     from crossmodal.workflows.pipeline import check_resumable, fit_run
 
-    settings = _settings(data, preset, config, set_, holdout=holdout, seed=seed,
-                         validation=validation)
     execution = _execution(device, jobs, threads)
     check_resumable(out, settings)  # before the features load
     execution.plan(settings.precision)  # a bad device or --jobs fails before the features
@@ -253,12 +254,12 @@ def reproduce(
     Grounding, the default pairs holdout, the five object-motion folds."""
     import time
 
+    start = time.perf_counter()
+    settings = _settings(data, preset, config, set_, seed=seed)  # before torch loads
     from crossmodal.eval.protocols import PROTOCOLS
     from crossmodal.workflows.reproduce import run_protocols
 
-    start = time.perf_counter()
     names = tuple(n for n in only.split(",") if n) or tuple(PROTOCOLS)
-    settings = _settings(data, preset, config, set_, seed=seed)
     execution = _execution(device, jobs, threads)
     execution.plan(settings.precision)
     run_protocols(settings, out, names, execution=execution)
@@ -318,9 +319,12 @@ def demo(
     A small generated dataset, every model of one run, and its report."""
     import time
 
-    from crossmodal.workflows.demo import run_demo
+    from crossmodal.data.splits import parse_holdout
 
     start = time.perf_counter()
+    parse_holdout(holdout or None)  # a bad holdout fails before torch loads
+    from crossmodal.workflows.demo import run_demo
+
     execution = _execution(device, jobs, threads)
     results = run_demo(out, holdout or None, voices, seed, execution)
     _print_summary(results)

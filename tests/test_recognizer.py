@@ -7,14 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_RUN_STEPS
 
-from crossmodal.data.augment import AUDIO_VERSIONS, UNINTELLIGIBLE_AUDIO, augment_audio, fit_length
+from crossmodal.data.augment import augment_audio, fit_length
 from crossmodal.data.manifest import read_manifest
 from crossmodal.data.media import read_clip
 from crossmodal.data.vocabulary import sentence_index
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.align import SILENCE, canonicalize, speech_span
 from crossmodal.features.audio import log_mel
+from crossmodal.features.speech_corpus import corpus_voices, speech_corpus
 from crossmodal.models.recognizer import N_CLASSES, Recognizer, RecognizerNet
 from crossmodal.train.recognizer import train_recognizer
 from crossmodal.train.spec_augment import augment, warp
@@ -77,13 +79,16 @@ def _voice_logmels(root: Path, voice: str, versions: tuple[str, ...]) -> tuple[n
 
 
 def test_recognises_an_unseen_voice(tiny_data: Path, tmp_path: Path) -> None:
-    """Trained on voice v00 (real audio and its intelligible augmentations), tested on v01."""
-    versions = tuple(v for v in AUDIO_VERSIONS if v not in UNINTELLIGIBLE_AUDIO)
-    train_x, train_y = _voice_logmels(tiny_data, "v00", versions)
+    """Trained as a run's recogniser is, on a training voice's clips (v00) and the speech of
+    other voices (the tests' speech cache), never v01; tested on v01's clips."""
+    clips_x, clips_y = _voice_logmels(tiny_data, "v00", ("orig",))
+    speech_x, speech_y = speech_corpus(tiny_data / "speech", corpus_voices({"v00", "v01"}),
+                                       TINY_RUN_STEPS["recognizer_speech_takes"], seed=0)
     test_x, test_y = _voice_logmels(tiny_data, "v01", ("orig",))
-    rec = train_recognizer(train_x, train_y, tmp_path / "run", steps=600, progress=False)
+    rec = train_recognizer(np.concatenate([clips_x, speech_x]), np.concatenate([clips_y, speech_y]),
+                           tmp_path / "run", steps=250, progress=False)
     accuracy = rec.accuracy(test_x, test_y)
-    assert accuracy > 0.6, accuracy
+    assert accuracy > 0.75, accuracy  # chance is 1/30
 
     loaded = Recognizer.load(tmp_path / "run")  # the shared loop's final weights
     np.testing.assert_array_equal(loaded.predict(test_x), rec.predict(test_x))

@@ -12,7 +12,17 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True)
 
-RunFolder = Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.")]
+
+def _run_folder(run: Path) -> Path:
+    """A folder that is not a run fails here, at parsing, before a command imports torch."""
+    from crossmodal.settings import RunSettings
+
+    RunSettings.load(run)
+    return run
+
+
+RunFolder = Annotated[Path, typer.Argument(help="Run folder made by train or reproduce.",
+                                           callback=_run_folder)]
 ClipSplit = Annotated[str, typer.Option(help="Whose clips: train, test or holdout.")]
 
 
