@@ -41,11 +41,6 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 VIDEO_IN = 7  # channels of `video_input`
 
 
-def _relative(rgb: torch.Tensor) -> torch.Tensor:
-    """RGB minus the view's median colour (the table)."""
-    return rgb - rgb.flatten(3).median(dim=-1).values[..., None, None]
-
-
 def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
     """(B, T, S, S, 6) uint8 -> (B, T, 7, S, S): the whole frame's RGB relative to the table,
     its grey change since the previous step (where motion shows), and the object strip's RGB
@@ -58,12 +53,15 @@ def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torc
     """
     if steps is None:
         steps = torch.arange(frames.shape[1], device=frames.device)
-    views = _views(frames[:, steps])
-    whole, strip = views[:, :, :3], views[:, :, 3:6]
+    chosen = frames[:, steps].permute(0, 1, 4, 2, 3)  # (B, T, 6, S, S) uint8
+    # The median of the bytes, then scaled: the same value as the median of the scaled
+    # floats (it is one of them), found in less time.
+    table = chosen.flatten(3).median(dim=-1).values.float().div(255.0)[..., None, None]
+    relative = chosen.float().div(255.0) - table
     grey = _views(frames[..., :3]).mean(dim=2, keepdim=True)  # every step: cheap beside medians
     before = grey[:, (steps - 1).clamp(min=0)]
     diff = torch.where((steps > 0)[:, None, None, None], grey[:, steps] - before, 0.0)
-    x = torch.cat([_relative(whole), diff, _relative(strip)], dim=2)
+    x = torch.cat([relative[:, :, :3], diff, relative[:, :, 3:6]], dim=2)
     return x.mul(0.5).add(0.5).clamp(0, 1)
 
 
