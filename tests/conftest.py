@@ -59,6 +59,12 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TINY_RUN_STEPS = PRESETS["tests"]  # the toy run's settings (crossmodal/settings/presets.py)
 
+#: A run of every model a few steps long, for tests that compare the weights of two runs.
+QUICK_RUN_STEPS = {"vae_steps": 6, "translator_steps": 8, "baseline_steps": 4,
+                   "baseline_hidden": 16, "recognizer_steps": 6, "vae_video_channels": 8,
+                   "vae_audio_channels": 16, "translator_hidden": 16, "translator_members": 2,
+                   "recognizer_speech_takes": 0, "transcriber_steps": 6}
+
 
 @pytest.fixture(scope="session")
 def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from conftest import QUICK_RUN_STEPS
 from safetensors.torch import load_file
 
 from crossmodal.errors import CrossmodalError
@@ -181,12 +182,6 @@ def test_bf16_autocast_runs_the_forward_pass_in_bf16_and_still_learns(tmp_path: 
 
 # --- a whole run --------------------------------------------------------------------------------
 
-QUICK = {"vae_steps": 6, "translator_steps": 8, "baseline_steps": 4, "baseline_hidden": 16,
-         "recognizer_steps": 6, "vae_video_channels": 8, "vae_audio_channels": 16,
-         "translator_hidden": 16, "translator_members": 2, "recognizer_speech_takes": 0,
-         "transcriber_steps": 6}
-
-
 def _fit(tiny_data: Path, run: Path, jobs: int, **settings: object) -> None:
     from crossmodal.data.splits import DEFAULT_PAIRS
     from crossmodal.features.prepared import prepare
@@ -194,7 +189,8 @@ def _fit(tiny_data: Path, run: Path, jobs: int, **settings: object) -> None:
     from crossmodal.workflows.pipeline import Execution, fit_run
 
     prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
-    run_settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, **{**QUICK, **settings})
+    run_settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS,
+                               **{**QUICK_RUN_STEPS, **settings})
     fit_run(prepared, run, run_settings, progress=False,
             execution=Execution(device="cpu", jobs=jobs, threads=1))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from conftest import QUICK_RUN_STEPS
 from safetensors.torch import load_file
 
 from crossmodal.data.splits import DEFAULT_PAIRS
@@ -59,19 +60,21 @@ def _assert_same(made: dict[str, dict[str, torch.Tensor]],
 
 
 def test_translators_and_the_vae_never_see_test_or_holdout_clips(
-        tiny_run: Path, tiny_data: Path, tmp_path: Path) -> None:
+        tiny_data: Path, tmp_path: Path) -> None:
     prepared = prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False)
     scrambled = _scrambled(_scrambled(prepared, "test"), "holdout")
     assert not np.array_equal(scrambled.features["holdout"].audio,
                               prepared.features["holdout"].audio)
-    # one member each (member 0 is the same whatever the count): the judges come from the run
-    settings = replace(RunSettings.load(tiny_run), recognizer=str(tiny_run / "recognizer"),
-                       translator_members=1)
-    fit_run(scrambled, tmp_path / "run", settings, progress=False)
-    again = _weights(tmp_path / "run")
+    # short runs, one member each, sharing their judges (which the next test checks)
+    settings = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS,
+                           recognizer=str(tmp_path / "judges" / "recognizer"),
+                           **{**QUICK_RUN_STEPS, "translator_members": 1})
+    fit_run(prepared, tmp_path / "run", settings, progress=False)
+    fit_run(scrambled, tmp_path / "scrambled", settings, progress=False)
+    made, again = _weights(tmp_path / "run"), _weights(tmp_path / "scrambled")
     assert set(again) == {f"{m}/{WEIGHTS_FILE}" for m in ("vae", "translator", "ablation",
                                                            "baseline")}
-    _assert_same({name: w for name, w in _weights(tiny_run).items() if name in again}, again)
+    _assert_same(made, again)
 
 
 def test_the_judges_hear_nothing_of_the_test_voices(
