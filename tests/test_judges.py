@@ -12,7 +12,9 @@ from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.errors import CrossmodalError
 from crossmodal.eval.judge import REJECTED, Judge
 from crossmodal.eval.metrics import factor_accuracy, macro_accuracy
+from crossmodal.eval.protocols import markdown_table
 from crossmodal.eval.references import REFERENCE_ROWS
+from crossmodal.eval.scoring import COLLAPSED
 from crossmodal.eval.sound import sound_figures
 
 
@@ -75,6 +77,8 @@ def test_evaluation_writes_reference_rows_and_strict_figures(tiny_run: Path) -> 
         assert real["cosine_distance"] == pytest.approx(0.0, abs=1e-9) and real["mse"] == 0.0
         assert real["latent_cosine_distance"] == pytest.approx(0.0, abs=1e-6)
         assert rows["other_take"]["cosine_distance"] > 0.0
+        assert rows["constant"]["sentences_heard"] == 1  # one log-mel for every clip
+        assert rows["real"]["sentences_heard"] > 1
         ours = metrics["splits"][split]
         assert ours["strict_utterance_acc"] <= ours["utterance_acc"]
         assert 0.0 <= ours["rejected"] <= 1.0
@@ -108,3 +112,12 @@ def test_sound_figures_hear_a_noise_floor_and_a_late_start() -> None:
     assert sound_figures(late, real)["end_error_s"] == pytest.approx(0.0)
     assert sound_figures(noisy, real)["silence_excess_db"] == pytest.approx(
         3.0 * 10 / np.log(10), rel=1e-4)
+
+
+def test_tables_call_a_model_that_says_one_sentence_collapsed() -> None:
+    rows = [{"protocol": "pairs", "model": name, "split": "holdout", "n": 60,
+             "utterance_acc": acc, "sentences_heard": heard}
+            for name, acc, heard in (("vae_seq2seq", 0.9, 5), ("baseline", 0.0, 1))]
+    lines = markdown_table(rows).splitlines()
+    assert f"| baseline, {COLLAPSED} | holdout | 60 | 0.000 | 1 |" in lines[3]
+    assert "collapsed" not in lines[2]

@@ -35,7 +35,7 @@ from crossmodal.workflows.pipeline import check_resumable
 
 SPLIT_KEYS = {"n", "cosine_distance", "mse", "object_acc", "action_acc", "utterance_acc",
               "latent_cosine_distance", "token_distance"}  # the contract (DESIGN.md)
-JUDGE_KEYS = {"strict_utterance_acc", "rejected", "macro_utterance_acc",
+JUDGE_KEYS = {"sentences_heard", "strict_utterance_acc", "rejected", "macro_utterance_acc",
               "original_utterance_acc", "seen_voice_utterance_acc",
               "unseen_voice_utterance_acc", "silence_excess_db", "onset_error_s", "end_error_s",
               "transcribed_acc", "word_error_rate"}

@@ -18,6 +18,7 @@ from crossmodal.data.splits import DEFAULT_PAIRS  # noqa: E402
 from crossmodal.data.vocabulary import OBJECTS  # noqa: E402
 from crossmodal.errors import CrossmodalError  # noqa: E402
 from crossmodal.eval.report import LABELS  # noqa: E402
+from crossmodal.eval.scoring import COLLAPSED, collapsed  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
 
 PROTOCOLS: dict[str, str] = {
@@ -25,8 +26,8 @@ PROTOCOLS: dict[str, str] = {
     "pairs": DEFAULT_PAIRS,
     **{f"object-motion-{obj}": f"object-motion:{obj}" for obj in OBJECTS},
 }
-RESULT_COLUMNS = ("protocol", "model", "split", "n", "utterance_acc", "object_acc",
-                  "action_acc", "cosine_distance", "mse", "latent_cosine_distance",
+RESULT_COLUMNS = ("protocol", "model", "split", "n", "utterance_acc", "sentences_heard",
+                  "object_acc", "action_acc", "cosine_distance", "mse", "latent_cosine_distance",
                   "token_distance")
 
 
@@ -52,7 +53,9 @@ def markdown_table(rows: list[dict]) -> str:
     cols = RESULT_COLUMNS
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
-        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in cols]
+        row = {**row, "model": f"{row['model']}, {COLLAPSED}" if collapsed(row) else row["model"]}
+        cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "n/a"))
+                 for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

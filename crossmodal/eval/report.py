@@ -25,6 +25,7 @@ from crossmodal.eval.report_figures import (
     curves_png,
     spectrogram_png,
 )
+from crossmodal.eval.scoring import COLLAPSED, collapsed
 from crossmodal.eval.wav import write_wav
 from crossmodal.io import atomic_write
 from crossmodal.models.translators import MODELS
@@ -70,7 +71,8 @@ def metrics_table(results: dict[str, dict], references: dict | None) -> str:
     for name, metrics in results.items():
         for split, values in metrics["splits"].items():
             if values:
-                rows.append(_row(LABELS[name], split, values))
+                label = f"{LABELS[name]}, {COLLAPSED}" if collapsed(values) else LABELS[name]
+                rows.append(_row(label, split, values))
         for variant, splits in metrics.get("variants", {}).items():
             for split, values in splits.items():
                 if values:

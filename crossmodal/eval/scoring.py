@@ -57,6 +57,15 @@ def reference(prepared: Prepared, split: str, vae: VAEPair, units: AudioUnits) -
                      len(records), np.tile(unseen, len(truth) // len(records)))
 
 
+#: What the tables call a model whose every translation of a split is heard as one sentence.
+COLLAPSED = "collapsed (= constant predictor)"
+
+
+def collapsed(values: dict) -> bool:
+    """One split's figures say the model said one sentence for every clip."""
+    return values.get("sentences_heard") == 1
+
+
 def _share(right: np.ndarray) -> float | None:
     return float(right.mean()) if len(right) else None
 
@@ -71,6 +80,7 @@ def score(pred: np.ndarray, ref: Reference, judge: Judge, vae: VAEPair,
         "cosine_distance": cosine_distance(pred, ref.target),
         "mse": mse(pred, ref.target),
         **factor_accuracy(verdicts.heard, ref.truth),
+        "sentences_heard": int(len(np.unique(verdicts.heard))),
         "strict_utterance_acc": float(np.mean(verdicts.strict == ref.truth)),
         "rejected": float(np.mean(verdicts.strict == REJECTED)),
         "macro_utterance_acc": macro_accuracy(verdicts.heard, ref.truth),
