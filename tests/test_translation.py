@@ -175,6 +175,22 @@ def test_members_average_their_sounds_or_their_latents() -> None:
     assert np.allclose(sounds.latents, 2.0)
     with pytest.raises(CrossmodalError, match="unknown translator average 'median'"):
         VAESeq2Seq(vae, members, "median")
+    # every way at once, from one pass of each member: the first n members, either average
+    ways = VAESeq2Seq(vae, members, "logmel").translate_ways(
+        frames, {"own": (2, "logmel"), "first": (1, "logmel"), "latent": (2, "latent")})
+    assert np.allclose(ways["own"].logmel, 5.0) and np.allclose(ways["first"].logmel, 1.0)
+    assert np.allclose(ways["latent"].logmel, 4.0)
+    with pytest.raises(CrossmodalError, match="unknown translator average 'median'"):
+        VAESeq2Seq(vae, members).translate_ways(frames, {"x": (2, "median")})
+
+
+def test_the_ablation_combines_its_first_members(tiny_run: Path) -> None:
+    ablation = load_model(tiny_run, "raw_seq2seq", 2)
+    frames = np.random.default_rng(0).integers(0, 256, (3, 15, 32, 32, 6), dtype=np.uint8)
+    ways = ablation.translate_ways(frames, {"both": (2, "logmel"), "one": (1, "logmel")})
+    np.testing.assert_array_equal(ways["both"].logmel, ablation.translate(frames).logmel)
+    np.testing.assert_array_equal(ways["one"].logmel,
+                                  load_model(tiny_run, "raw_seq2seq", 1).translate(frames).logmel)
 
 
 def test_a_run_resumes_only_with_the_settings_it_was_made_with(tiny_run: Path,

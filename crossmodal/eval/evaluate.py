@@ -40,9 +40,15 @@ from crossmodal.io import atomic_write, write_json
 from crossmodal.models.baseline import BaselineTranslator
 from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.transcriber import Transcriber
-from crossmodal.models.translators import MODELS, load_model, load_vae
-from crossmodal.models.units import AudioUnits
-from crossmodal.models.vae import VAEPair
+from crossmodal.models.translators import (
+    MODELS,
+    Ensemble,
+    Translation,
+    Translator,
+    Way,
+    load_model,
+    load_vae,
+)
 from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 
@@ -81,19 +87,24 @@ def evaluate_run(run: str | Path, progress: bool = True,
     results: dict[str, dict] = {}
     for name, (folder, _) in MODELS.items():
         model = load_model(run, name, settings.translator_members, settings.translator_average)
+        ways = _variants(name, settings)
         splits: dict[str, dict | None] = {}
+        variants: dict[str, dict[str, dict | None]] = {v: {} for v in ways}
         for split, ref in refs.items():
             if ref is None:
                 splits[split] = None
+                variants = {v: {**got, split: None} for v, got in variants.items()}
                 continue
-            translation = model.translate(ref.frames)
-            splits[split], verdicts = score(translation.logmel, ref, judge, vae, units)
-            _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz", translation.logmel,
-                              ref, verdicts)
+            translations = _translate(model, ref.frames, ways)
+            splits[split], verdicts = score(translations[OWN].logmel, ref, judge, vae, units)
+            _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz",
+                              translations[OWN].logmel, ref, verdicts)
+            for variant in ways:
+                variants[variant][split] = score(translations[variant].logmel, ref, judge, vae,
+                                                 units)[0]
         metrics = {"model": name, "schedule": settings.schedule, "holdout": prepared.holdout.spec,
                    "validation": prepared.validation, "splits": splits, **listener,
-                   "disentanglement": disentanglement,
-                   "variants": _variants(run, name, settings, refs, judge, vae, units)}
+                   "disentanglement": disentanglement, "variants": variants}
         home = run if name == "vae_seq2seq" else run / folder
         write_json(home / "metrics.json", metrics)
         results[name] = metrics
@@ -116,18 +127,23 @@ VARIANT_MODELS = {"vae_seq2seq": ("single_member", "latent_average"),
                   "raw_seq2seq": ("single_member",)}
 
 
-def _variants(run: Path, name: str, settings: RunSettings, refs: dict[str, Reference | None],
-              judge: Judge, vae: VAEPair, units: AudioUnits) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for variant in VARIANT_MODELS.get(name, ()):
-        how = VARIANTS[variant](settings)
-        if how is None:
-            continue
-        model = load_model(run, name, *how)
-        out[variant] = {split: score(model.translate(ref.frames).logmel, ref, judge, vae,
-                                     units)[0] if ref is not None else None
-                        for split, ref in refs.items()}
-    return out
+def _variants(name: str, settings: RunSettings) -> dict[str, Way]:
+    """The model's VARIANTS that the run's settings make differ from its own translation."""
+    ways = {variant: VARIANTS[variant](settings) for variant in VARIANT_MODELS.get(name, ())}
+    return {variant: how for variant, how in ways.items() if how is not None}
+
+
+OWN = ""  # the run's own way of combining its members, beside its variants
+
+
+def _translate(model: Translator, frames: np.ndarray, variants: dict[str, Way]
+               ) -> dict[str, Translation]:
+    """The model's own translation and its variants', each member run once."""
+    if not variants:
+        return {OWN: model.translate(frames)}
+    if not isinstance(model, Ensemble):
+        raise CrossmodalError(f"{model.name} has no members to combine in other ways")
+    return model.translate_ways(frames, {OWN: model.own_way, **variants})
 
 
 def _transcriber(folder: Path) -> Transcriber | None:

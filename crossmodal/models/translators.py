@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -45,6 +45,11 @@ class Translation:
     tokens: np.ndarray | None = None  # (N, L) predicted audio units, the baseline only
 
 
+#: How an ensemble's members are combined: how many of them (the first ones), and how their
+#: outputs are averaged (AVERAGES; the ablation's are always log-mel steps, averaged as such).
+Way = tuple[int, str]
+
+
 class Translator(Protocol):
     name: str
 
@@ -54,6 +59,17 @@ class Translator(Protocol):
 
     def to(self, device: str) -> Translator:
         """The same translator, computing on `device`."""
+        ...
+
+
+@runtime_checkable
+class Ensemble(Translator, Protocol):
+    """A translator of several members, which can also be combined in other ways."""
+
+    own_way: Way
+
+    def translate_ways(self, frames: np.ndarray, ways: dict[str, Way]) -> dict[str, Translation]:
+        """One translation per named way, each member run once over the video."""
         ...
 
 
@@ -110,17 +126,26 @@ def _batched(frames: np.ndarray, fn: Callable[[torch.Tensor], dict[str, torch.Te
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
+def _ways(frames: np.ndarray, ways: dict[str, Way], outputs: Callable[[torch.Tensor], torch.Tensor],
+          combine: Callable[[torch.Tensor, str], dict[str, torch.Tensor]], device: str
+          ) -> dict[str, Translation]:
+    """Every way of combining the members, from one pass of each member over the video."""
+    def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        members = outputs(x)  # (members, B, ...)
+        return {f"{name}/{key}": value for name, (n, average) in ways.items()
+                for key, value in combine(members[:n], average).items()}
+
+    out = _batched(frames, run, device)
+    return {name: Translation(out[f"{name}/logmel"], latents=out.get(f"{name}/latents"))
+            for name in ways}
+
+
 # --- the three models -----------------------------------------------------------------------
 
 
 def member_dir(folder: Path, member: int) -> Path:
     """Where member i of a translator lives: translator/, translator_2/, translator_3/, ..."""
     return folder if member == 0 else folder.with_name(f"{folder.name}_{member + 1}")
-
-
-def _mean(members: list[SlotTranslator], x: torch.Tensor) -> torch.Tensor:
-    """The members' mean prediction: their errors on unseen combinations are their own."""
-    return torch.stack([m(x) for m in members]).mean(dim=0)
 
 
 Decode = Callable[[torch.Tensor], torch.Tensor]
@@ -155,7 +180,7 @@ class VAESeq2Seq:
         check_average(average)
         self.vae = vae.eval()
         self.members = [m.eval() for m in members]
-        self.average = AVERAGES[average]
+        self.average_name = average
         self.device = "cpu"
 
     def to(self, device: str) -> VAESeq2Seq:
@@ -164,15 +189,27 @@ class VAESeq2Seq:
             module.to(device)
         return self
 
-    def translate(self, frames: np.ndarray) -> Translation:
-        def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
-            mu, _ = self.vae.video.encode(video_input(x))
-            latents = [m(mu) for m in self.members]
-            return {"latents": torch.stack(latents).mean(dim=0),
-                    "logmel": self.average(self.vae.audio.decode, latents)}
+    @property
+    def own_way(self) -> Way:
+        return len(self.members), self.average_name
 
-        out = _batched(frames, run, self.device)
-        return Translation(out["logmel"], latents=out["latents"])
+    def translate(self, frames: np.ndarray) -> Translation:
+        return self.translate_ways(frames, {"": self.own_way})[""]
+
+    def translate_ways(self, frames: np.ndarray, ways: dict[str, Way]) -> dict[str, Translation]:
+        """The translation of each way of combining the members, the video encoded once."""
+        for _, average in ways.values():
+            check_average(average)
+
+        def outputs(x: torch.Tensor) -> torch.Tensor:
+            mu, _ = self.vae.video.encode(video_input(x))
+            return torch.stack([m(mu) for m in self.members])
+
+        def combine(latents: torch.Tensor, average: str) -> dict[str, torch.Tensor]:
+            return {"latents": latents.mean(dim=0),
+                    "logmel": AVERAGES[average](self.vae.audio.decode, list(latents))}
+
+        return _ways(frames, ways, outputs, combine, self.device)
 
 
 class RawSeq2Seq:
@@ -190,10 +227,21 @@ class RawSeq2Seq:
             module.to(device)
         return self
 
+    @property
+    def own_way(self) -> Way:
+        return len(self.members), "logmel"
+
     def translate(self, frames: np.ndarray) -> Translation:
-        out = _batched(frames, lambda x: {
-            "logmel": steps_mel(_mean(self.members, raw_video_steps(x)))}, self.device)
-        return Translation(out["logmel"])
+        return self.translate_ways(frames, {"": self.own_way})[""]
+
+    def translate_ways(self, frames: np.ndarray, ways: dict[str, Way]) -> dict[str, Translation]:
+        """The translation of the first n members for each way, one pass of each member."""
+        def outputs(x: torch.Tensor) -> torch.Tensor:
+            steps = raw_video_steps(x)
+            return torch.stack([m(steps) for m in self.members])
+
+        return _ways(frames, ways, outputs,
+                     lambda steps, _: {"logmel": steps_mel(steps.mean(dim=0))}, self.device)
 
 
 class Baseline:

@@ -39,8 +39,9 @@ def run_demo(out: str | Path, holdout: str | None, voices: int, seed: int,
     prepared = prepare(data, spec, seed)
     stamps["features"] = time.perf_counter() - start - sum(stamps.values())
     settings = RunSettings(data=str(data), holdout=spec, seed=seed, **PRESETS["demo"])
-    print(f"[3/5] training recogniser, VAE pair ({settings.schedule} beta), translator, "
-          f"no-VAE ablation and baseline; holdout {spec}", flush=True)
+    print(f"[3/5] training the VAE pair ({settings.schedule} beta), translator, no-VAE "
+          f"ablation, baseline and the two judges (recogniser, transcriber); holdout {spec}",
+          flush=True)
     mark = time.perf_counter()
     fit_run(prepared, out, settings, execution=execution)
     stamps["train"] = time.perf_counter() - mark
