@@ -13,8 +13,9 @@ import pytest
 from crossmodal.data.splits import DEFAULT_PAIRS
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.prepared import prepare
+from crossmodal.models.recognizer import Recognizer
 from crossmodal.settings import RunSettings
-from crossmodal.workflows.compute_study import Point, run_study
+from crossmodal.workflows.compute_study import SCORES_FILE, Point, run_study, score_point
 from crossmodal.workflows.pipeline import Execution
 
 STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translator_members": 1,
@@ -26,7 +27,7 @@ POINTS = (Point("base", "base"), Point("longer_translator", "translator steps",
           Point("ablation", "ablation steps", model="raw_seq2seq"))
 
 
-def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_nothing(
+def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_scores_nothing(
         tiny_data: Path, tmp_path: Path) -> None:
     # the tiny set's two voices cannot make validation splits: this is the study's machinery
     # on the reported ones, flagged as the validation splits
@@ -52,6 +53,15 @@ def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_nothin
     assert [r["validation_voices"] for r in again] == [r["validation_voices"] for r in rows]
     assert base_weights.read_bytes() == weights
     assert (tmp_path / "core_seconds.json").read_text() == recorded  # loading costs nothing
+    # scores are read back while the weights they came from are the same, else recomputed
+    run = tmp_path / "points" / "base"
+    judged = replace(base, recognizer=str(tmp_path / "recognizer"))
+    record = json.loads((run / SCORES_FILE).read_text())
+    (run / SCORES_FILE).write_text(json.dumps({**record, "scores": {"test": 0.5}}))
+    recognizer = Recognizer.load(tmp_path / "recognizer")
+    assert score_point(prepared, run, judged, "vae_seq2seq", recognizer) == {"test": 0.5}
+    (run / SCORES_FILE).write_text(json.dumps({**record, "weights": "of other weights"}))
+    assert score_point(prepared, run, judged, "vae_seq2seq", recognizer) == record["scores"]
 
 
 def test_a_study_refuses_the_reported_splits(tiny_data: Path, tmp_path: Path) -> None:

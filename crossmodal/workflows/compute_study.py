@@ -12,6 +12,7 @@ training it alone whatever the study shares.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
@@ -28,7 +29,8 @@ from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared, real_test_audio  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
-from crossmodal.models.translators import load_model  # noqa: E402
+from crossmodal.models.translators import MODELS, load_model, member_dir  # noqa: E402
+from crossmodal.models.weights import WEIGHTS_FILE  # noqa: E402
 from crossmodal.settings import RunSettings  # noqa: E402
 from crossmodal.train.hardware import Compute  # noqa: E402
 from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
@@ -140,10 +142,30 @@ def _link_vae(run: Path, vae_dir: Path) -> None:
         os.symlink(os.path.relpath(vae_dir, run), link)
 
 
+SCORES_FILE = "scores.json"  # a point's scores, beside the digest of what they came from
+
+
+def _digest(run: Path, model: str, members: int, recognizer_dir: Path) -> str:
+    """sha256 of every weights file the point's scores depend on: its model's and the
+    recogniser's."""
+    folders = [MODELS[model][0]] + (["vae"] if model == "vae_seq2seq" else [])
+    files = [member_dir(run / folders[0], m) / WEIGHTS_FILE for m in range(members)]
+    files += [run / f / WEIGHTS_FILE for f in folders[1:]] + [recognizer_dir / WEIGHTS_FILE]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str,
                 recognizer: Recognizer) -> dict[str, float]:
     """What the recogniser hears in the model's translations of every video version of the
-    validation voices' clips ("test") and of the validation holdout ("holdout")."""
+    validation voices' clips ("test") and of the validation holdout ("holdout"). Read back
+    from RUN/scores.json when the weights it was scored from are the same."""
+    digest = _digest(run, model, settings.translator_members, settings.recognizer_dir(run))
+    saved = run / SCORES_FILE
+    if saved.is_file() and (done := json.loads(saved.read_text()))["weights"] == digest:
+        return done["scores"]
     translator = load_model(run, model, settings.translator_members,
                             settings.translator_average)
     scores = {}
@@ -153,6 +175,7 @@ def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str
         frames, _, truth = split_inputs(prepared, split)
         heard = recognizer.predict(translator.translate(frames).logmel)
         scores[split] = factor_accuracy(heard, truth)["utterance_acc"]
+    write_json(saved, {"weights": digest, "scores": scores})
     return scores
 
 
