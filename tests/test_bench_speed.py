@@ -10,11 +10,13 @@ import pytest
 
 from crossmodal.errors import CrossmodalError
 from crossmodal.workflows.bench_speed import (
+    STAGE_STEPS,
     StageCost,
     _stage_seconds,
     bench_speed,
     markdown,
     setting_options,
+    stage_settings,
     takes_set,
     with_footprint,
 )
@@ -86,3 +88,8 @@ def test_train_is_called_in_the_option_style_of_its_revision(tmp_path: Path) -> 
     (old / "__init__.py").write_text("")
     (old / "cli.py").write_text("print('Usage: crossmodal train DATA --vae-steps INTEGER')\n")
     assert not takes_set(tmp_path)
+    # every stage of this checkout is timed, and of an older one only the stages it had
+    here = stage_settings(Path(__file__).resolve().parents[1], True)
+    assert here == set(STAGE_STEPS.values()) and "transcriber_steps" in here
+    assert stage_settings(tmp_path, False) == {"recognizer_steps", "vae_steps",
+                                               "translator_steps", "baseline_steps"}

@@ -25,7 +25,8 @@ def test_every_stage_counts_its_step_with_its_batch(tiny: tuple[Prepared, RunSet
     found = stage_footprints(*tiny)
     assert list(found) == list(STAGES)
     assert {s: f.batch_size for s, f in found.items()} == {
-        "recognizer": 32, "vae": 32, "translator": 64, "ablation": 64, "baseline": 64}
+        "recognizer": 32, "vae": 32, "translator": 64, "ablation": 64, "baseline": 64,
+        "transcriber": 32}
     assert all(f.gflop_per_step > 0.1 for f in found.values())
     if sys.platform == "linux":
         assert all(f.peak_mb is not None and f.peak_mb > 0 for f in found.values())

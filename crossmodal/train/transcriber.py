@@ -3,6 +3,7 @@ and a run's transcriber on its training voices and the speech corpus."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ TRANSCRIBER_FOLDER = "transcriber"
 P_SILENT = 1 / 32
 
 
+@functools.cache
 def sentence_targets() -> tuple[torch.Tensor, torch.Tensor]:
     """(30, L) class ids of every sentence's letters, padded with blanks, and (30,) lengths."""
     codes = [encode(s) for s in SENTENCES]
@@ -45,6 +47,19 @@ def sentence_targets() -> tuple[torch.Tensor, torch.Tensor]:
     for i, c in enumerate(codes):
         padded[i, : len(c)] = torch.tensor(c)
     return padded, lengths
+
+
+def ctc_loss(model: nn.Module, inputs: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """CTC of the model's letters for (B, T, 64) log-mels against each clip's sentence (B,);
+    id -1 is a silent clip, whose text is empty."""
+    letters, n_letters = sentence_targets()
+    log_probs = model(inputs)  # (B, T', symbols)
+    frames = torch.full((len(ids),), log_probs.shape[1], dtype=torch.long)
+    ids = ids.cpu()
+    said = ids.clamp_min(0)
+    lengths = torch.where(ids >= 0, n_letters[said], 0)
+    return F.ctc_loss(log_probs.transpose(0, 1), letters[said], frames, lengths, blank=BLANK,
+                      zero_infinity=True)
 
 
 def train_transcriber(
@@ -81,7 +96,6 @@ def train_transcriber(
     x = torch.from_numpy(x_np)
     y = torch.from_numpy(y_np)
     spans = torch.tensor([speech_span(m) for m in x_np], dtype=torch.long)
-    letters, n_letters = sentence_targets()
 
     def batches(step: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(0, len(y), (batch_size,), generator=gen)
@@ -90,15 +104,7 @@ def train_transcriber(
         return inputs.masked_fill(silent[:, None, None], SILENCE), y[idx].masked_fill(silent, -1)
 
     def step_fn(model: nn.Module, batch: Any, step: int) -> tuple[torch.Tensor, dict[str, float]]:
-        inputs, ids = batch
-        log_probs = model(inputs)  # (B, T', symbols)
-        frames = torch.full((len(ids),), log_probs.shape[1], dtype=torch.long)
-        ids = ids.cpu()
-        said = ids.clamp_min(0)
-        lengths = torch.where(ids >= 0, n_letters[said], 0)  # a silent clip's text is empty
-        loss = F.ctc_loss(log_probs.transpose(0, 1), letters[said], frames, lengths,
-                          blank=BLANK, zero_infinity=True)
-        return loss, {}
+        return ctc_loss(model, *batch), {}
 
     eval_fn = None
     if val is not None:

@@ -33,6 +33,7 @@ from crossmodal.io import write_json
 from crossmodal.settings.defaults import (
     BASELINE_STEPS,
     RECOGNIZER_STEPS,
+    TRANSCRIBER_STEPS,
     TRANSLATOR_MEMBERS,
     TRANSLATOR_STEPS,
     VAE_STEPS,
@@ -44,12 +45,13 @@ if TYPE_CHECKING:
 #: Stages and the run setting of `crossmodal train` that sets their length.
 STAGE_STEPS = {"recognizer": "recognizer_steps", "vae": "vae_steps",
                "translator": "translator_steps", "ablation": "translator_steps",
-               "baseline": "baseline_steps"}
+               "baseline": "baseline_steps", "transcriber": "transcriber_steps"}
 #: Steps of each stage in a full-scale run at the defaults (times members for the two
 #: translators).
 FULL_STEPS = {"recognizer": RECOGNIZER_STEPS, "vae": VAE_STEPS,
               "translator": TRANSLATOR_STEPS * TRANSLATOR_MEMBERS,
-              "ablation": TRANSLATOR_STEPS * TRANSLATOR_MEMBERS, "baseline": BASELINE_STEPS}
+              "ablation": TRANSLATOR_STEPS * TRANSLATOR_MEMBERS, "baseline": BASELINE_STEPS,
+              "transcriber": TRANSCRIBER_STEPS}
 
 
 @dataclass
@@ -96,11 +98,27 @@ def setting_options(values: dict[str, object], with_set: bool) -> list[str]:
     return [f"--{k.replace('_', '-')}={v}" for k, v in values.items()]
 
 
+#: The stage lengths `crossmodal train` took as options of their own, before `--set`.
+OPTION_STEPS = frozenset({"recognizer_steps", "vae_steps", "translator_steps", "baseline_steps"})
+
+
+def stage_settings(tree: Path, with_set: bool) -> frozenset[str]:
+    """The stage-length settings `tree`'s `crossmodal train` knows (a revision older than a
+    stage does not train it)."""
+    if not with_set:
+        return OPTION_STEPS
+    done = subprocess.run([sys.executable, "-c", "import dataclasses; from crossmodal.settings "
+                           "import RunSettings; print(*(f.name for f in "
+                           "dataclasses.fields(RunSettings)))"],
+                          env=_env(tree), cwd=tree, capture_output=True, text=True)
+    return frozenset(STAGE_STEPS.values()) & frozenset(done.stdout.split())
+
+
 def _train(tree: Path, data: Path, out: Path, steps: int, one_thread: list[str],
            with_set: bool) -> dict[str, float]:
     """One `crossmodal train` of `tree`'s code at `steps` steps a stage; seconds per stage."""
     values: dict[str, object] = {"translator_members": 1}
-    values.update(dict.fromkeys(STAGE_STEPS.values(), steps))
+    values.update(dict.fromkeys(sorted(stage_settings(tree, with_set)), steps))
     options = setting_options(values, with_set)
     env = _env(tree)
     command = [sys.executable, "-m", "crossmodal.cli", "train", str(data), "--out", str(out),

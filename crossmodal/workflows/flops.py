@@ -44,6 +44,7 @@ from crossmodal.features.prepared import Prepared, labels
 from crossmodal.models.baseline import LSTMSeq2Seq, fit_range, quantize, seq2seq_loss
 from crossmodal.models.recognizer import RecognizerNet
 from crossmodal.models.seq2seq import SlotTranslator, TranslatorConfig
+from crossmodal.models.transcriber import TranscriberNet
 from crossmodal.models.translators import clip_vector
 from crossmodal.models.units import AudioUnits
 from crossmodal.models.vae import VAEPair
@@ -54,11 +55,12 @@ from crossmodal.train.loop import TrainConfig, batch_generator, make_optimizer
 from crossmodal.train.recognizer import train_recognizer
 from crossmodal.train.spec_augment import augment
 from crossmodal.train.targets import target_logmels
+from crossmodal.train.transcriber import ctc_loss, train_transcriber
 from crossmodal.train.translator import ablation_pairs, translator_pairs, translator_train_config
 from crossmodal.train.vae import vae_losses, vae_train_config
 
 CLIPS = 4  # training clips a batch is drawn from: its shape does not depend on how many
-STAGES = ("recognizer", "vae", "translator", "ablation", "baseline")
+STAGES = ("recognizer", "vae", "translator", "ablation", "baseline", "transcriber")
 
 Loss = Callable[[Any, Any], torch.Tensor]  # (model, batch) -> the loss
 
@@ -216,19 +218,31 @@ def _baseline_step(prepared: Prepared, settings: RunSettings) -> Step:
                 lambda model, b: seq2seq_loss(model, *b)[0], size)
 
 
-def _recognizer_step(prepared: Prepared, settings: RunSettings) -> Step:
-    """Real audio of training clips, augmented as train_recognizer's batches are."""
+def _heard(prepared: Prepared, settings: RunSettings, size: int
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A judge's batch: real audio of training clips, augmented as the judges' batches are,
+    and the sentence of each."""
     audio = prepared.features["train"].audio[:CLIPS][:, list(TRAIN_AUDIO)]
     mels = audio.reshape(-1, *audio.shape[-2:]).astype(np.float32)
     ids = torch.from_numpy(np.repeat(labels(prepared, "train")[:CLIPS], len(TRAIN_AUDIO)))
     spans = torch.tensor([speech_span(m) for m in mels], dtype=torch.long)
-    size = _batch_size(train_recognizer)
     gen = batch_generator(settings.seed, 0)
     index = torch.randint(0, len(ids), (size,), generator=gen)
-    batch = (augment(torch.from_numpy(mels)[index], spans[index], gen), ids[index])
-    return Step(RecognizerNet, batch, lambda model, b: F.cross_entropy(model(b[0]), b[1]), size)
+    return augment(torch.from_numpy(mels)[index], spans[index], gen), ids[index]
+
+
+def _recognizer_step(prepared: Prepared, settings: RunSettings) -> Step:
+    size = _batch_size(train_recognizer)
+    return Step(RecognizerNet, _heard(prepared, settings, size),
+                lambda model, b: F.cross_entropy(model(b[0]), b[1]), size)
+
+
+def _transcriber_step(prepared: Prepared, settings: RunSettings) -> Step:
+    size = _batch_size(train_transcriber)
+    return Step(TranscriberNet, _heard(prepared, settings, size),
+                lambda model, b: ctc_loss(model, *b), size)
 
 
 STEPS: dict[str, Callable[[Prepared, RunSettings], Step]] = {
     "recognizer": _recognizer_step, "vae": _vae_step, "translator": _translator_step,
-    "ablation": _ablation_step, "baseline": _baseline_step}
+    "ablation": _ablation_step, "baseline": _baseline_step, "transcriber": _transcriber_step}
