@@ -31,6 +31,7 @@ def test_protocols_side_by_side_get_the_models_each_would_get_alone(
     assert {r["protocol"] for r in rows} == {"grounding", "pairs"}
     with open(both / "results.csv") as handle:
         assert {r["protocol"] for r in csv.DictReader(handle)} == {"grounding", "pairs"}
+    assert (both / "results.png").read_bytes()[:4] == b"\x89PNG"
     grounding = json.loads((both / "grounding" / "fit_seconds.json").read_text())["tasks"]
     pairs = json.loads((both / "pairs" / "fit_seconds.json").read_text())["tasks"]
     assert "recognizer" in grounding and "recognizer" not in pairs  # one shared recogniser

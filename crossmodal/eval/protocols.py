@@ -9,17 +9,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
-
-from crossmodal.data.splits import DEFAULT_PAIRS  # noqa: E402
-from crossmodal.data.vocabulary import OBJECTS  # noqa: E402
-from crossmodal.errors import CrossmodalError  # noqa: E402
-from crossmodal.eval.report import LABELS  # noqa: E402
-from crossmodal.eval.scoring import COLLAPSED, collapsed  # noqa: E402
-from crossmodal.io import atomic_path, atomic_write  # noqa: E402
+from crossmodal.data.splits import DEFAULT_PAIRS
+from crossmodal.data.vocabulary import OBJECTS
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.report_figures import Bar, model_bars_png
+from crossmodal.eval.scoring import COLLAPSED, collapsed
+from crossmodal.io import atomic_write
 
 PROTOCOLS: dict[str, str] = {
     "grounding": "none",
@@ -62,22 +57,9 @@ def markdown_table(rows: list[dict]) -> str:
 
 def plot_results(path: Path, rows: list[dict]) -> None:
     """Utterance accuracy of each model on each protocol's headline split."""
-    headline = [r for r in rows if (r["split"] == "test") == (r["protocol"] == "grounding")]
-    protocols = list(dict.fromkeys(r["protocol"] for r in headline))
-    models = list(dict.fromkeys(r["model"] for r in headline))
-    fig = Figure(figsize=(max(6, 1.4 * len(protocols)), 4))
-    ax = fig.subplots()
-    width = 0.8 / max(1, len(models))
-    for i, model in enumerate(models):
-        values = {r["protocol"]: r["utterance_acc"] for r in headline if r["model"] == model}
-        xs = [p + i * width for p in range(len(protocols))]
-        ax.bar(xs, [values.get(p, 0.0) for p in protocols], width, label=LABELS[model])
-    ax.set_xticks([p + width * (len(models) - 1) / 2 for p in range(len(protocols))],
-                  protocols, rotation=20, fontsize=8)
-    ax.set_ylabel("utterance_acc (recogniser)")
-    ax.set_ylim(0, 1)
-    ax.set_title("test split for grounding, held-out clips for the others")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+    bars: dict[str, dict[str, Bar]] = {}
+    for r in rows:
+        if (r["split"] == "test") == (r["protocol"] == "grounding"):
+            bars.setdefault(r["model"], {})[r["protocol"]] = (r["utterance_acc"], None)
+    model_bars_png(path, bars, "utterance_acc (recogniser)",
+                   "test split for grounding, held-out clips for the others")

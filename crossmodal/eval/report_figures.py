@@ -1,5 +1,6 @@
 """The report's pictures, each written atomically as a PNG: the confusion of recognised
-sentences, real against translated spectrograms, and every model's training curves."""
+sentences, real against translated spectrograms, every model's training curves, and the
+accuracy of each model on each protocol side by side."""
 
 from __future__ import annotations
 
@@ -101,3 +102,33 @@ def curves_png(run: Path, path: Path) -> bool:
     fig.tight_layout()
     save_png(fig, path)
     return True
+
+
+#: One bar: its height, and optionally the interval (low, high) drawn as its error bar.
+Bar = tuple[float, tuple[float, float] | None]
+
+
+def model_bars_png(path: Path, bars: dict[str, dict[str, Bar]], ylabel: str,
+                   title: str) -> None:
+    """Grouped bars of accuracy in [0, 1]: `bars[model][protocol]`, one group per protocol
+    and one colour per model, in the order first given; a missing bar leaves a gap."""
+    protocols = list(dict.fromkeys(p for per in bars.values() for p in per))
+    fig = Figure(figsize=(max(6, 1.4 * len(protocols)), 4))
+    ax = fig.subplots()
+    width = 0.8 / max(1, len(bars))
+    for i, (model, per) in enumerate(bars.items()):
+        shown = [p for p in protocols if p in per]
+        heights = [per[p][0] for p in shown]
+        spans = [per[p][1] or (h, h) for p, h in zip(shown, heights, strict=True)]
+        err = np.clip([[h - lo for h, (lo, _) in zip(heights, spans, strict=True)],
+                       [hi - h for h, (_, hi) in zip(heights, spans, strict=True)]], 0, None)
+        ax.bar([protocols.index(p) + i * width for p in shown], heights, width, yerr=err,
+               capsize=3 if any(per[p][1] for p in shown) else 0, label=LABELS[model])
+    ax.set_xticks([p + width * (len(bars) - 1) / 2 for p in range(len(protocols))],
+                  protocols, rotation=20, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_png(fig, path)

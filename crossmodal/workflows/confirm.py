@@ -19,32 +19,29 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from crossmodal.data.augment import VIDEO_VERSIONS  # noqa: E402
-from crossmodal.data.generate import generate  # noqa: E402
-from crossmodal.data.manifest import MANIFEST, ClipRecord, read_manifest  # noqa: E402
-from crossmodal.data.speech import VOICE_SETS  # noqa: E402
-from crossmodal.data.splits import parse_holdout, split  # noqa: E402
-from crossmodal.data.vocabulary import sentence_index  # noqa: E402
-from crossmodal.errors import CrossmodalError  # noqa: E402
-from crossmodal.eval.bootstrap import LEVEL, N_RESAMPLES, clip_bootstrap  # noqa: E402
-from crossmodal.eval.evaluate import PREDICTIONS, RECOGNIZER_BAR  # noqa: E402
-from crossmodal.eval.protocols import (  # noqa: E402
+from crossmodal.data.augment import VIDEO_VERSIONS
+from crossmodal.data.generate import generate
+from crossmodal.data.manifest import MANIFEST, ClipRecord, read_manifest
+from crossmodal.data.speech import VOICE_SETS
+from crossmodal.data.splits import parse_holdout, split
+from crossmodal.data.vocabulary import sentence_index
+from crossmodal.errors import CrossmodalError
+from crossmodal.eval.bootstrap import LEVEL, N_RESAMPLES, clip_bootstrap
+from crossmodal.eval.evaluate import PREDICTIONS, RECOGNIZER_BAR
+from crossmodal.eval.protocols import (
     PROTOCOLS,
     check_protocols,
     plot_results,
     write_results,
 )
-from crossmodal.eval.report import LABELS  # noqa: E402
-from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
-from crossmodal.settings import PRESETS, RunSettings, compose  # noqa: E402
-from crossmodal.workflows.pipeline import Execution  # noqa: E402
-from crossmodal.workflows.reproduce import run_protocols  # noqa: E402
+from crossmodal.eval.report import LABELS
+from crossmodal.eval.report_figures import Bar, model_bars_png
+from crossmodal.io import atomic_write, write_json
+from crossmodal.settings import PRESETS, RunSettings, compose
+from crossmodal.workflows.pipeline import Execution
+from crossmodal.workflows.reproduce import run_protocols
 
 CONFIRM_SEED = 2027  # development data used seed 0; any seed but that one is unseen data
 VOICE_SET = "confirmation"
@@ -361,26 +358,11 @@ def markdown(summary: dict) -> str:
 def plot_confirm(path: Path, rows: list[dict]) -> None:
     """Original-video accuracy of each model on each protocol's reported split, with the
     bootstrap interval as the error bar."""
-    headline = [r for r in rows if r["headline"]]
-    protocols = list(dict.fromkeys(r["protocol"] for r in headline))
-    models = list(dict.fromkeys(r["model"] for r in headline))
-    fig = Figure(figsize=(max(6, 1.4 * len(protocols)), 4))
-    ax = fig.subplots()
-    width = 0.8 / max(1, len(models))
-    for i, model in enumerate(models):
-        mine = {r["protocol"]: r["original"] for r in headline if r["model"] == model}
-        xs = [p + i * width for p in range(len(protocols)) if protocols[p] in mine]
-        views = [mine[p] for p in protocols if p in mine]
-        means = [v["mean"] for v in views]
-        err = [[m - v["ci_low"] for m, v in zip(means, views, strict=True)],
-               [v["ci_high"] - m for m, v in zip(means, views, strict=True)]]
-        ax.bar(xs, means, width, yerr=np.clip(err, 0, None), capsize=3, label=LABELS[model])
-    ax.set_xticks([p + width * (len(models) - 1) / 2 for p in range(len(protocols))],
-                  protocols, rotation=20, fontsize=8)
-    ax.set_ylabel("utterance_acc, original videos")
-    ax.set_ylim(0, 1)
-    ax.set_title("confirmation data: mean over seeds, 95 % clip bootstrap")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+    bars: dict[str, dict[str, Bar]] = {}
+    for r in rows:
+        if r["headline"]:
+            view = r["original"]
+            bars.setdefault(r["model"], {})[r["protocol"]] = (
+                view["mean"], (view["ci_low"], view["ci_high"]))
+    model_bars_png(path, bars, "utterance_acc, original videos",
+                   "confirmation data: mean over seeds, 95 % clip bootstrap")
