@@ -42,6 +42,7 @@ from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.transcriber import Transcriber
 from crossmodal.models.translators import (
     MODELS,
+    Baseline,
     Ensemble,
     Translation,
     Translator,
@@ -97,6 +98,9 @@ def evaluate_run(run: str | Path, progress: bool = True,
                 continue
             translations = _translate(model, ref.frames, ways)
             splits[split], verdicts = score(translations[OWN].logmel, ref, judge, vae, units)
+            if isinstance(model, Baseline):  # the earlier work's own figure, beside ours
+                splits[split]["teacher_forced_token_acc"] = model.teacher_forced_accuracy(
+                    ref.frames, ref.target_tokens)
             _save_predictions(run / PREDICTIONS / f"{name}_{split}.npz",
                               translations[OWN].logmel, ref, verdicts)
             for variant in ways:

@@ -36,7 +36,8 @@ COLUMNS = ("n", "utterance_acc", "strict_utterance_acc", "rejected", "transcribe
            "word_error_rate", "macro_utterance_acc",
            "original_utterance_acc", "seen_voice_utterance_acc", "unseen_voice_utterance_acc",
            "object_acc", "action_acc", "cosine_distance", "mse", "latent_cosine_distance",
-           "token_distance", "silence_excess_db", "onset_error_s", "end_error_s")
+           "token_distance", "silence_excess_db", "onset_error_s", "end_error_s",
+           "teacher_forced_token_acc")
 REFERENCE_LABELS = {"chance": "chance (uniform over 30 sentences)",
                     "constant": "constant predictor (mean training target)",
                     "other_take": "real audio of another clip of the sentence",

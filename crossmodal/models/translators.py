@@ -257,9 +257,16 @@ class Baseline:
         return self
 
     def translate(self, frames: np.ndarray) -> Translation:
-        vectors = _batched(frames, lambda x: {"v": clip_vector(x)})["v"]
-        tokens, logmel = self.model.translate(vectors)
+        tokens, logmel = self.model.translate(self._vectors(frames))
         return Translation(logmel.astype(np.float32), tokens=tokens)
+
+    def teacher_forced_accuracy(self, frames: np.ndarray, tokens: np.ndarray) -> float:
+        """BaselineTranslator.teacher_forced_accuracy of the clips' video steps."""
+        return self.model.teacher_forced_accuracy(self._vectors(frames), tokens)
+
+    @staticmethod
+    def _vectors(frames: np.ndarray) -> np.ndarray:
+        return _batched(frames, lambda x: {"v": clip_vector(x)})["v"]
 
 
 # --- loading from a run folder ---------------------------------------------------------------
