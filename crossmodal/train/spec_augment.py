@@ -58,7 +58,7 @@ def warp(
     alpha = (src - lo.double()).float().unsqueeze(-1)
     idx = torch.arange(b)[:, None]
     frames = logmels[idx, lo] + alpha * (logmels[idx, hi] - logmels[idx, lo])
-    return torch.where(inside.unsqueeze(-1), frames, torch.full_like(frames, SILENCE))
+    return frames.masked_fill(~inside.unsqueeze(-1), SILENCE)
 
 
 def _masks(
@@ -92,7 +92,7 @@ def freq_scale(logmels: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     a = logmels.gather(2, lo[:, None].expand(-1, logmels.shape[1], -1))
     b = logmels.gather(2, (lo + 1)[:, None].expand(-1, logmels.shape[1], -1))
     out = a + alpha * (b - a)
-    return torch.where(inside[:, None], out, torch.full_like(out, SILENCE))
+    return out.masked_fill(~inside[:, None], SILENCE)
 
 
 def smooth(logmels: torch.Tensor, sigma_t: torch.Tensor, sigma_f: torch.Tensor) -> torch.Tensor:
