@@ -69,5 +69,5 @@ def test_the_main_help_fits_a_screen_and_the_diagnostics_are_under_diagnose() ->
     sub = run_cli("diagnose", "--help")
     assert sub.returncode == 0, sub.stderr
     for name in ("probe-features", "probe-codes", "splice-bound", "mean-voice", "reading",
-                 "members", "decoder-paths"):
+                 "members", "decoder-paths", "judges"):
         assert name in sub.stdout

@@ -14,9 +14,10 @@ from pytest import approx
 from stand_ins import Constant
 
 from crossmodal.data.augment import VIDEO_VERSIONS
-from crossmodal.data.vocabulary import ACTIONS, OBJECTS, sentence_index
+from crossmodal.data.vocabulary import ACTIONS, OBJECTS, SENTENCES, sentence_index
 from crossmodal.diagnose.code_probe import PROBE_FILE, action_summary, object_summary, read_out
 from crossmodal.diagnose.decoder_paths import objects_heard, path_latents, paths_file
+from crossmodal.diagnose.judges import JUDGES_FILE
 from crossmodal.diagnose.mean_voice import MEAN_VOICE_FILE, logmel_optimum
 from crossmodal.diagnose.members import MEMBERS_FILE
 from crossmodal.diagnose.reading import READING_FILE, onset_spread
@@ -231,3 +232,22 @@ def test_members_scores_each_member_and_a_combination_of_one_is_that_member(
         assert combined == approx(metrics["splits"][split]["utterance_acc"], abs=1e-4)
     assert_one_line_error(run_cli("diagnose", "members", str(tiny_run), "--members", "3",
                                   timeout=120), "no trained translator member in translator_3")
+
+
+def test_judges_counts_where_the_recogniser_and_the_transcriber_disagree(tiny_run: Path) -> None:
+    done = run_cli("diagnose", "judges", str(tiny_run))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tiny_run / JUDGES_FILE).read_text())
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert set(result["splits"]) == {"test", "holdout"}
+    for split, row in result["splits"].items():
+        shares = row["both"] + row["only_recognizer"] + row["only_transcriber"] + row["neither"]
+        assert shares == approx(1.0, abs=1e-3)
+        # the same judges on the same translations as the run's evaluation
+        scored = metrics["splits"][split]
+        assert row["both"] + row["only_recognizer"] == approx(scored["utterance_acc"], abs=1e-3)
+        assert row["both"] + row["only_transcriber"] == approx(scored["transcribed_acc"],
+                                                               abs=1e-3)
+        for example in row["examples"]:  # written otherwise than the sentence it heard
+            assert example["sentence"] in SENTENCES
+            assert example["wrote"] != example["sentence"].lower()

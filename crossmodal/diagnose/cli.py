@@ -167,6 +167,29 @@ def members_command(
                f"{result['average']!r})")
 
 
+@app.command("judges")
+def judges_command(run: RunFolder) -> None:
+    """Where the recogniser and the transcriber disagree on our translations.
+
+    Per split, the share of items both judges hear right, only one, or neither; where only
+    the recogniser does, the transcriber's word errors and examples. Writes RUN/judges.json."""
+    from crossmodal.diagnose.judges import JUDGES_FILE, judge_disagreement
+    from crossmodal.io import write_json
+
+    result = judge_disagreement(_open(run))
+    for split, row in result["splits"].items():
+        typer.echo(f"{split} ({row['items']} items): both right {row['both']:.3f}, only the "
+                   f"recogniser {row['only_recognizer']:.3f}, only the transcriber "
+                   f"{row['only_transcriber']:.3f}, neither {row['neither']:.3f}")
+        typer.echo(f"  where only the recogniser: at most one word wrong "
+                   f"{row['only_recognizer_one_word_wrong']:.3f}, no sentence written "
+                   f"{row['only_recognizer_wrote_no_sentence']:.3f}")
+        for example in row["examples"]:
+            typer.echo(f"    said {example['sentence']!r:32} wrote {example['wrote']!r}")
+    write_json(run / JUDGES_FILE, result)
+    typer.echo(f"wrote {run / JUDGES_FILE}")
+
+
 @app.command("decoder-paths")
 def decoder_paths_command(run: RunFolder, split: ClipSplit = "holdout") -> None:
     """Hear what the decoder's template and word each say alone.

@@ -73,9 +73,8 @@ def evaluate_run(run: str | Path, progress: bool = True,
         print(f"warning: the recogniser hears only {recognizer_acc:.3f} of real test audio "
               f"right (< {RECOGNIZER_BAR}); its verdicts on translations do not count",
               file=sys.stderr)
-    transcriber = _transcriber(settings.transcriber_dir(run))
-    judge = Judge.calibrate(recognizer, np.concatenate([real, canonical]),
-                            transcriber=transcriber)
+    judge = run_judge(run, settings, prepared, recognizer)
+    transcriber = judge.transcriber
     vae = load_vae(run / "vae")
     units = BaselineTranslator.load(run / "baseline").units
     disentanglement = _disentanglement(run)
@@ -148,6 +147,16 @@ def _translate(model: Translator, frames: np.ndarray, variants: dict[str, Way]
     if not isinstance(model, Ensemble):
         raise CrossmodalError(f"{model.name} has no members to combine in other ways")
     return model.translate_ways(frames, {OWN: model.own_way, **variants})
+
+
+def run_judge(run: Path, settings: RunSettings, prepared: Prepared,
+              recognizer: Recognizer) -> Judge:
+    """The run's judges as evaluate_run hears with them: the recogniser, its reject threshold
+    calibrated on the real test audio (both timings), and the transcriber if the run has one."""
+    real, _ = real_test_audio(prepared)
+    canonical = prepared.data["test"].canonical[:, 0].float().numpy()
+    return Judge.calibrate(recognizer, np.concatenate([real, canonical]),
+                           transcriber=_transcriber(settings.transcriber_dir(run)))
 
 
 def _transcriber(folder: Path) -> Transcriber | None:
