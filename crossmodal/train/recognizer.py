@@ -3,8 +3,9 @@ a run's recogniser on its training voices."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 from crossmodal.settings.defaults import RECOGNIZER_STEPS
 from crossmodal.train.hardware import Compute
-from crossmodal.train.loop import TrainConfig, seed_everything, train
+from crossmodal.train.loop import Batches, EvalFn, StepFn, TrainConfig, seed_everything, train
 from crossmodal.train.spec_augment import augment, augment_settings
 
 
@@ -39,6 +40,37 @@ def judge_train_config(steps: int, batch_size: int, lr: float, seed: int,
     return TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=1e-4, seed=seed,
                        log_every=max(1, min(50, steps)), ckpt_every=max(1, steps),
                        eval_every=eval_every, **(compute or Compute()).train_kwargs())
+
+
+Net = TypeVar("Net", bound=nn.Module)
+
+
+def judge_inputs(logmels: np.ndarray, sentence_ids: np.ndarray
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Either judge's training data, checked: (N, 300, 64) log-mels, (N,) sentence ids and
+    (N, 2) speech spans, which the augmentation stretches."""
+    x = as_logmels(logmels)
+    y = np.asarray(sentence_ids, dtype=np.int64).reshape(-1)
+    if len(x) != len(y) or len(y) == 0:
+        raise CrossmodalError(f"need as many sentence ids as log-mels, got {len(y)} and {len(x)}")
+    if y.min() < 0 or y.max() >= N_CLASSES:
+        raise CrossmodalError(f"sentence ids must be in 0..{N_CLASSES - 1}")
+    spans = torch.tensor([speech_span(m) for m in x], dtype=torch.long)
+    return torch.from_numpy(x), torch.from_numpy(y), spans
+
+
+def train_judge(build: Callable[[], Net], name: str, batches: Batches, step_fn: StepFn,
+                run_dir: str | Path, cfg: TrainConfig, augmentation: dict[str, Any],
+                resume: bool, eval_fn: EvalFn | None, progress: bool) -> Net:
+    """Either judge's network, seeded, built and trained through the shared loop; its config
+    records the model and how its speech was augmented."""
+    seed_everything(cfg.seed)
+    net = build()
+    meta = {"name": name, "kwargs": net.kwargs()}
+    train(net, batches, step_fn, cfg, run_dir,
+          extra_config={"model": meta, "augment": augmentation}, resume=resume,
+          eval_fn=eval_fn, model_meta=meta, progress=progress)
+    return net
 
 
 def train_recognizer(
@@ -62,15 +94,7 @@ def train_recognizer(
     scored every `eval_every` steps and at the end into the run's log. The final weights
     are `run_dir/model.safetensors`, so `Recognizer.load(run_dir)` reads them back.
     """
-    x_np = as_logmels(logmels)
-    y_np = np.asarray(labels, dtype=np.int64).reshape(-1)
-    if len(x_np) != len(y_np) or len(y_np) == 0:
-        raise CrossmodalError(f"need as many labels as log-mels, got {len(y_np)} and {len(x_np)}")
-    if y_np.min() < 0 or y_np.max() >= N_CLASSES:
-        raise CrossmodalError(f"labels must be sentence ids in 0..{N_CLASSES - 1}")
-    x = torch.from_numpy(x_np)
-    y = torch.from_numpy(y_np)
-    spans = torch.tensor([speech_span(m) for m in x_np], dtype=torch.long)
+    x, y, spans = judge_inputs(logmels, labels)
 
     def batches(step: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(0, len(y), (batch_size,), generator=gen)
@@ -90,22 +114,9 @@ def train_recognizer(
         def eval_fn(model: nn.Module, step: int) -> dict[str, float]:
             return {"acc": Recognizer(model).accuracy(val_x, val_y)}  # type: ignore[arg-type]
 
-    seed_everything(seed)
-    net = RecognizerNet()
     cfg = judge_train_config(steps, batch_size, lr, seed, eval_every, compute)
-    meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
-    train(
-        net,
-        batches,
-        step_fn,
-        cfg,
-        run_dir,
-        extra_config={"model": meta, "augment": augment_settings()},
-        resume=resume,
-        eval_fn=eval_fn,
-        model_meta=meta,
-        progress=progress,
-    )
+    net = train_judge(RecognizerNet, MODEL_NAME, batches, step_fn, run_dir, cfg,
+                      augment_settings(), resume, eval_fn, progress)
     return Recognizer(net)
 
 

@@ -13,8 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from crossmodal.data.vocabulary import SENTENCES
-from crossmodal.errors import CrossmodalError
-from crossmodal.features.align import SILENCE, speech_span
+from crossmodal.features.align import SILENCE
 from crossmodal.features.prepared import Prepared, real_test_audio
 from crossmodal.models.recognizer import as_logmels
 from crossmodal.models.transcriber import (
@@ -28,8 +27,12 @@ from crossmodal.models.weights import WEIGHTS_FILE
 from crossmodal.settings import RunSettings
 from crossmodal.settings.defaults import TRANSCRIBER_LR, TRANSCRIBER_STEPS
 from crossmodal.train.hardware import Compute
-from crossmodal.train.loop import seed_everything, train
-from crossmodal.train.recognizer import judge_train_config, listening_data
+from crossmodal.train.recognizer import (
+    judge_inputs,
+    judge_train_config,
+    listening_data,
+    train_judge,
+)
 from crossmodal.train.spec_augment import augment, augment_settings
 
 TRANSCRIBER_FOLDER = "transcriber"
@@ -86,16 +89,7 @@ def train_transcriber(
     the run's log (its word error rate is crossmodal.eval.wer's, a layer above). The
     final weights are `run_dir/model.safetensors`, so `Transcriber.load(run_dir)` reads them.
     """
-    x_np = as_logmels(logmels)
-    y_np = np.asarray(sentence_ids, dtype=np.int64).reshape(-1)
-    if len(x_np) != len(y_np) or len(y_np) == 0:
-        raise CrossmodalError(
-            f"need as many sentence ids as log-mels, got {len(y_np)} and {len(x_np)}")
-    if y_np.min() < 0 or y_np.max() >= len(SENTENCES):
-        raise CrossmodalError(f"sentence ids must be in 0..{len(SENTENCES) - 1}")
-    x = torch.from_numpy(x_np)
-    y = torch.from_numpy(y_np)
-    spans = torch.tensor([speech_span(m) for m in x_np], dtype=torch.long)
+    x, y, spans = judge_inputs(logmels, sentence_ids)
 
     def batches(step: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(0, len(y), (batch_size,), generator=gen)
@@ -114,22 +108,9 @@ def train_transcriber(
             said = Transcriber(model).predict(val_x)  # type: ignore[arg-type]
             return {"exact": float(np.mean(said == val_y)), "none": float(np.mean(said < 0))}
 
-    seed_everything(seed)
-    net = TranscriberNet()
     cfg = judge_train_config(steps, batch_size, lr, seed, eval_every, compute)
-    meta = {"name": MODEL_NAME, "kwargs": net.kwargs()}
-    train(
-        net,
-        batches,
-        step_fn,
-        cfg,
-        run_dir,
-        extra_config={"model": meta, "augment": {**augment_settings(), "p_silent": P_SILENT}},
-        resume=resume,
-        eval_fn=eval_fn,
-        model_meta=meta,
-        progress=progress,
-    )
+    net = train_judge(TranscriberNet, MODEL_NAME, batches, step_fn, run_dir, cfg,
+                      {**augment_settings(), "p_silent": P_SILENT}, resume, eval_fn, progress)
     return Transcriber(net)
 
 
