@@ -16,7 +16,7 @@ import numpy as np
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.diagnose.run import FinishedRun
 from crossmodal.errors import CrossmodalError
-from crossmodal.eval.evaluate import run_judge
+from crossmodal.eval.evaluate import run_judge, unseen_recordings
 from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs
 from crossmodal.eval.wer import word_error_rate
 from crossmodal.models.translators import load_model
@@ -36,7 +36,8 @@ def judge_disagreement(run: FinishedRun, examples: int = 8) -> dict:
     """Per split, the share of items both judges hear right, only one, or neither; where
     only the recogniser does, the transcriber's word errors and what it wrote, with
     `examples` of the original videos."""
-    judge = run_judge(run.folder, run.settings, run.prepared, run.recognizer)
+    real, canonical, _ = unseen_recordings(run.prepared)
+    judge = run_judge(run.folder, run.settings, run.recognizer, real, canonical)
     if judge.transcriber is None:
         raise CrossmodalError(f"{run.folder} has no transcriber (runs made before it existed "
                               "have one judge only)")

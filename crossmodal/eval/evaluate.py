@@ -66,15 +66,13 @@ def evaluate_run(run: str | Path, progress: bool = True,
     if prepared is None:
         prepared = prepare_run(settings, progress)
     recognizer = Recognizer.load(settings.recognizer_dir(run))
-    real, real_ids = real_test_audio(prepared)
-    canonical = prepared.data["test"].canonical[:, 0].float().numpy()
+    real, canonical, real_ids = unseen_recordings(prepared)
     recognizer_acc = recognizer.accuracy(real, real_ids)
     if recognizer_acc < RECOGNIZER_BAR:
         print(f"warning: the recogniser hears only {recognizer_acc:.3f} of real test audio "
               f"right (< {RECOGNIZER_BAR}); its verdicts on translations do not count",
               file=sys.stderr)
-    judge = run_judge(run, settings, prepared, recognizer)
-    transcriber = judge.transcriber
+    judge = run_judge(run, settings, recognizer, real, canonical)
     vae = load_vae(run / "vae")
     units = BaselineTranslator.load(run / "baseline").units
     disentanglement = _disentanglement(run)
@@ -83,7 +81,7 @@ def evaluate_run(run: str | Path, progress: bool = True,
     listener = {"recognizer_acc": recognizer_acc,
                 "recognizer_acc_canonical": recognizer.accuracy(canonical, real_ids),
                 "reject_threshold": judge.threshold,
-                **_transcriber_on_real(transcriber, real, canonical, real_ids)}
+                **_transcriber_on_real(judge.transcriber, real, canonical, real_ids)}
     results: dict[str, dict] = {}
     for name, (folder, _) in MODELS.items():
         model = load_model(run, name, settings.translator_members, settings.translator_average)
@@ -93,7 +91,8 @@ def evaluate_run(run: str | Path, progress: bool = True,
         for split, ref in refs.items():
             if ref is None:
                 splits[split] = None
-                variants = {v: {**got, split: None} for v, got in variants.items()}
+                for got in variants.values():
+                    got[split] = None
                 continue
             translations = _translate(model, ref.frames, ways)
             splits[split], verdicts = score(translations[OWN].logmel, ref, judge, vae, units)
@@ -149,12 +148,18 @@ def _translate(model: Translator, frames: np.ndarray, variants: dict[str, Way]
     return model.translate_ways(frames, {OWN: model.own_way, **variants})
 
 
-def run_judge(run: Path, settings: RunSettings, prepared: Prepared,
-              recognizer: Recognizer) -> Judge:
+def unseen_recordings(prepared: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unseen test voices' original recordings in natural and in canonical timing, and
+    their sentences: what the judges are measured and calibrated on."""
+    real, ids = real_test_audio(prepared)
+    return real, prepared.data["test"].canonical[:, 0].float().numpy(), ids
+
+
+def run_judge(run: Path, settings: RunSettings, recognizer: Recognizer, real: np.ndarray,
+              canonical: np.ndarray) -> Judge:
     """The run's judges as evaluate_run hears with them: the recogniser, its reject threshold
-    calibrated on the real test audio (both timings), and the transcriber if the run has one."""
-    real, _ = real_test_audio(prepared)
-    canonical = prepared.data["test"].canonical[:, 0].float().numpy()
+    calibrated on the real test audio (`unseen_recordings`, both timings), and the transcriber
+    if the run has one."""
     return Judge.calibrate(recognizer, np.concatenate([real, canonical]),
                            transcriber=_transcriber(settings.transcriber_dir(run)))
 
