@@ -11,7 +11,6 @@ import typer
 
 from crossmodal.diagnose.cli import app as diagnose_app
 from crossmodal.errors import CrossmodalError
-from crossmodal.settings import defaults
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Video-to-speech translation through disentangled latent spaces.")
@@ -72,7 +71,7 @@ Holdout = Annotated[str | None, typer.Option(
 Seed = Annotated[int | None, typer.Option(
     help="Seed of the split and every model (default: 0, or the config's).")]
 Preset = Annotated[str, typer.Option(
-    help="Named settings to start from: full (the defaults), demo or tests "
+    help="Named settings to start from: full (the defaults), demo, sweep or tests "
          "(crossmodal/settings/presets.py).")]
 Config = Annotated[Path | None, typer.Option(
     help="YAML or JSON file of run settings over the preset (a run's run.json is one).")]
@@ -100,39 +99,39 @@ def _execution(device: str, jobs: int, threads: int):
 def sweep(
     data: Annotated[Path, typer.Argument(help="Dataset folder with manifest.csv.")],
     out: Annotated[Path, typer.Option(help="Folder for sweep.csv, sweep.png and the runs.")],
-    steps: Annotated[int, typer.Option(help="VAE training steps per schedule.")
-                     ] = defaults.SWEEP_VAE_STEPS,
-    seed: Annotated[int, typer.Option(help="Seed shared by every schedule.")] = 0,
+    preset: Annotated[str, typer.Option(
+        help="Named settings every schedule trains with: sweep (the tables of "
+             "docs/results.md), demo, full or tests (crossmodal/settings/presets.py).")
+                      ] = "sweep",
+    config: Config = None,
+    set_: Sets = None,
+    seed: Seed = None,
+    seeds: Annotated[int, typer.Option(
+        help="Training seeds per schedule: seed, seed + 1, ... (the split is seed's).")] = 1,
     only: Annotated[str, typer.Option(help="Comma-separated subset of schedules.")] = "",
-    translator_steps: Annotated[int, typer.Option(
-        help="Also train our translator on each VAE pair for utterance_acc (0: skip).")] = 800,
-    align_weight: Annotated[float, typer.Option(
-        help="Weight of the VAEs' contrastive term.")] = defaults.ALIGN_WEIGHT,
-    video_streams: Annotated[int, typer.Option(
-        help="Video VAE streams: 1 (as the sweep's tables in docs/results.md) or 2.")] = 1,
+    translator: Annotated[bool, typer.Option(
+        help="Also train our translator on each VAE pair, for utterance_acc.")] = True,
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
 ) -> None:
-    """Train the VAE pair once per beta schedule and compare them."""
-    from crossmodal.settings.choices import check_align_weight, check_video_streams
+    """Train the VAE pair once per beta schedule and seed, and compare the schedules."""
+    from crossmodal.settings.choices import check_schedule
 
-    check_align_weight(align_weight)  # before torch loads, and before features are computed
-    check_video_streams(video_streams)
+    settings = _settings(data, preset, config, set_, seed=seed)  # before torch loads
+    chosen = tuple(s for s in only.split(",") if s)
+    for name in chosen:
+        check_schedule(name)
+    if seeds < 1:
+        raise CrossmodalError(f"--seeds must be >= 1, got {seeds}")
     from crossmodal.features.prepared import prepare
-    from crossmodal.models.schedules import SCHEDULES, make_schedule
+    from crossmodal.models.schedules import SCHEDULES
     from crossmodal.workflows.sweep import run_sweep
 
-    chosen = tuple(s for s in only.split(",") if s) or SCHEDULES
-    for name in chosen:
-        make_schedule(name, max(steps, 1))  # unknown names fail before any work
-    if translator_steps < 0:
-        raise CrossmodalError(f"--translator-steps must be >= 0, got {translator_steps}")
     execution = _execution(device, jobs, threads)
-    execution.plan("fp32")  # a bad device or --jobs fails before the features
-    run_sweep(prepare(data, None, seed), out, steps, seed, chosen,
-              translator_steps=translator_steps, video_streams=video_streams,
-              align_weight=align_weight, execution=execution)
+    execution.plan(settings.precision)  # a bad device or --jobs fails before the features
+    run_sweep(prepare(data, None, settings.seed), out, settings, chosen or SCHEDULES, seeds,
+              translator, execution=execution)
     typer.echo(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}")
 
 

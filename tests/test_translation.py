@@ -287,7 +287,7 @@ def test_translate_and_evaluate_fail_in_one_line(tiny_run: Path, tmp_path: Path)
          "bad holdout pair"),
         (("train", str(tmp_path), "--out", str(tmp_path / "r"), "--set", "align_weight=-1"),
          "align_weight must be >= 0"),
-        (("sweep", str(tmp_path), "--out", str(tmp_path / "s"), "--align-weight", "-1"),
+        (("sweep", str(tmp_path), "--out", str(tmp_path / "s"), "--set", "align_weight=-1"),
          "align_weight must be >= 0"),
     ]
     for args, message in cases:

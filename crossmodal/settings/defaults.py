@@ -38,5 +38,3 @@ TRANSCRIBER_LR = 5e-3  # docs/speed.md, "The transcriber"
 # --- arithmetic ------------------------------------------------------------------------------
 PRECISION = "fp32"  # every figure was measured in it; docs/speed.md, "How a run is carried out"
 
-# --- the schedule sweep (crossmodal sweep) ---------------------------------------------------
-SWEEP_VAE_STEPS = 500  # docs/results.md, "The nine beta schedules"

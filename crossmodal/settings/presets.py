@@ -1,7 +1,8 @@
 """Named sets of RunSettings values: `crossmodal train DATA --preset NAME`.
 
 full: the defaults, a full-scale run. demo: what `crossmodal demo` trains, chosen by the
-compute study on the demo data's validation splits (docs/speed.md, "The demo"). tests:
+compute study on the demo data's validation splits (docs/speed.md, "The demo"). sweep: what
+every schedule of `crossmodal sweep` trains unless told otherwise. tests:
 the toy run of the test suite (tests/conftest.py), which checks the pipeline, not its figures.
 """
 
@@ -16,6 +17,9 @@ PRESETS: dict[str, dict[str, object]] = {
              "vae_video_channels": 16, "vae_audio_channels": 64, "translator_steps": 1000,
              "translator_members": 1, "translator_logmel_weight": 0.0, "baseline_steps": 30,
              "baseline_hidden": 64, "recognizer_steps": 800},
+    # `crossmodal sweep`'s default: the settings of the sweep's tables in docs/results.md
+    "sweep": {"vae_steps": 500, "translator_steps": 800, "align_weight": 10.0,
+              "video_streams": 1, "where_view": "mask", "translator_members": 1},
     "tests": {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
               "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
               "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,

@@ -21,6 +21,7 @@ from crossmodal.settings.defaults import ALIGN_WEIGHT, SCHEDULE_PARAMS, VAE_FRAM
 from crossmodal.train.hardware import Compute
 from crossmodal.train.vae import train_vae_pair, vae_train_config
 
+REPORT_FILE = "representation.json"
 #: What a report written before the lr and frames were recorded was trained with.
 REPORTED_BEFORE = {"lr": 1e-3, "frames": 5}
 
@@ -36,7 +37,7 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
     """Train the pair on the train split; report on the test split (unseen voices)."""
     vae_cfg = vae_cfg or VAEConfig()
     out = Path(out)
-    done = out / "representation.json"
+    done = out / REPORT_FILE
     if resume and done.is_file():  # finished earlier: the report is a function of the weights
         report = json.loads(done.read_text())
         settings = (report.get("steps"), report.get("align_weight"), report.get("vae"),
@@ -56,9 +57,14 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
               "vae": asdict(vae_cfg), "lr": lr, "frames": frames,
               "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
-    write_json(out / "representation.json", report)
+    write_json(out / REPORT_FILE, report)
     _traversals(model, prepared, out)
     return model, report
+
+
+def load_report(folder: str | Path) -> dict:
+    """The representation report of the VAE pair trained into `folder`."""
+    return json.loads((Path(folder) / REPORT_FILE).read_text())
 
 
 def _traversals(model: VAEPair, prepared: Prepared, out: Path) -> None:

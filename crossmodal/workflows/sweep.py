@@ -1,157 +1,196 @@
-"""The nine-schedule sweep: one VAE pair per schedule, same data, seed and config."""
+"""The nine-schedule sweep: one VAE pair (and one translator) per schedule and training seed,
+every other setting shared, so the schedules differ by their beta alone.
+
+Each point (schedule, seed) is a small run folder, `OUT/SCHEDULE/seedK/` with its run.json,
+`vae/` and `translator/`, trained by the same tasks as a run's (workflows.pipeline); one
+recogniser in `OUT/recognizer` judges them all. `sweep_points.csv` holds one row per point,
+`sweep.csv` one per schedule: each metric's mean and standard deviation over the seeds, and
+the accuracy's 95 % bootstrap interval over the test clips (all seeds' verdicts on a clip
+resampled together).
+"""
 
 from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
+from crossmodal.eval.bootstrap import clip_bootstrap  # noqa: E402
 from crossmodal.eval.scoring import split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
 from crossmodal.models.schedules import SCHEDULES  # noqa: E402
-from crossmodal.models.translators import VAESeq2Seq, load_slot  # noqa: E402
-from crossmodal.models.vae import VAEPair  # noqa: E402
-from crossmodal.models.vae_config import VAEConfig  # noqa: E402
+from crossmodal.models.translators import VAESeq2Seq, load_slot, load_vae  # noqa: E402
 from crossmodal.settings import RunSettings  # noqa: E402
-from crossmodal.settings.defaults import (  # noqa: E402
-    ALIGN_WEIGHT,
-    RECOGNIZER_SPEECH_TAKES,
-    RECOGNIZER_STEPS,
-    SWEEP_VAE_STEPS,
-)
-from crossmodal.train.hardware import Compute  # noqa: E402
 from crossmodal.train.parallel import Task, run_tasks  # noqa: E402
-from crossmodal.train.recognizer import fit_recognizer  # noqa: E402
 from crossmodal.workflows.pipeline import (  # noqa: E402
     TASK_COST,
     Execution,
     RunContext,
+    fit_recognizer_task,
     fit_translator,
+    fit_vae,
+    record_times,
+    start_run,
 )
-from crossmodal.workflows.representation import train_representation  # noqa: E402
+from crossmodal.workflows.representation import load_report  # noqa: E402
 
-COLUMNS = ("schedule", "recon_video", "recon_audio", "kl", "active_units", "mig",
-           "dci_disentanglement", "sap", "factorvae", "utterance_acc", "train_seconds")
+#: The representation figures of each point (workflows.representation), then its translation.
+METRICS = ("recon_video", "recon_audio", "kl", "active_units", "mig", "dci_disentanglement",
+           "sap", "factorvae", "utterance_acc", "train_seconds")
+POINT_COLUMNS = ("schedule", "seed", *METRICS)
+COLUMNS = ("schedule", "seeds", "utterance_acc", "utterance_low", "utterance_high",
+           *(f"{m}{suffix}" for m in METRICS if m != "utterance_acc" for suffix in ("", "_sd")),
+           "utterance_acc_sd")
 
 
 @dataclass
 class SweepContext:
-    """What every task of a sweep reads."""
+    """What every task of a sweep reads: one RunContext per point, and the recogniser's."""
 
-    prepared: Prepared
-    out: Path
-    steps: int
-    seed: int
-    align_weight: float
-    vae_cfg: VAEConfig
-    settings: dict[str, RunSettings]  # per schedule: its translator's and recogniser's
-    progress: bool
+    points: dict[tuple[str, int], RunContext]
+    judge: RunContext
 
 
-def run_sweep(prepared: Prepared, out: str | Path, steps: int = SWEEP_VAE_STEPS,
-              seed: int = 0, schedules: tuple[str, ...] = SCHEDULES,
-              progress: bool = True, translator_steps: int = 0,
-              recognizer_steps: int = RECOGNIZER_STEPS, align_weight: float = ALIGN_WEIGHT,
-              video_streams: int = 1,
-              recognizer_speech_takes: int = RECOGNIZER_SPEECH_TAKES,
+def point_dir(out: Path, schedule: str, seed: int) -> Path:
+    return out / schedule / f"seed{seed}"
+
+
+def run_sweep(prepared: Prepared, out: str | Path, base: RunSettings,
+              schedules: tuple[str, ...] = SCHEDULES, seeds: int = 1,
+              translator: bool = True, progress: bool = True,
               execution: Execution | None = None) -> list[dict]:
-    """Train every schedule (resuming any that a killed sweep left half done), the schedules'
-    VAE pairs side by side in `execution.jobs` workers.
-
-    With `translator_steps`, each schedule's VAE pair also gets our translator, and
-    `utterance_acc` is what one shared recogniser hears in its translations of test clips.
-    One video stream by default and one translator member: the sweep's tables in
-    docs/results.md were measured so.
-    """
-    # the mask as the sweep's tables were measured with (one stream reads no where view)
-    vae_cfg = VAEConfig(video_streams=video_streams, where_view="mask")  # VAEPair checks it
+    """Train every point side by side in `execution.jobs` workers (resuming any that a killed
+    sweep left half done) and write the tables and figure. Point (schedule, seed) trains with
+    `base`'s settings but for its schedule, training seed base.seed + k and one translator
+    member; without `translator`, the VAE pairs alone (no utterance_acc)."""
     out = Path(out)
     execution = execution or Execution()
-    compute, jobs = execution.plan("fp32")
-    # translator_steps 0 trains no translator; RunSettings needs a valid length all the same
-    settings = {name: RunSettings(data=str(prepared.root), seed=seed, schedule=name,
-                                  align_weight=align_weight, translator_steps=translator_steps or 1,
-                                  recognizer_steps=recognizer_steps, translator_members=1,
-                                  recognizer_speech_takes=recognizer_speech_takes,
-                                  recognizer=str(out / "recognizer"))
-                for name in schedules}
-    context = SweepContext(prepared, out, steps, seed, align_weight, vae_cfg, settings,
-                           progress and jobs == 1)
-    tasks = [Task(f"vae {name}", _fit_schedule, (name,), cost=steps) for name in schedules]
-    if translator_steps:
-        tasks.append(Task("recognizer", _fit_sweep_recognizer, (schedules[0],),
-                          cost=recognizer_steps * TASK_COST["recognizer"]))
-        tasks += [Task(f"translator {name}", _fit_sweep_translator, (name, compute),
-                       after=(f"vae {name}",), cost=translator_steps * TASK_COST["translator"])
-                  for name in schedules]
+    compute, jobs = execution.plan(base.precision)
+    base = replace(base, translator_members=1, recognizer=str(out / "recognizer"))
+    train_seeds = [base.seed + k for k in range(seeds)]
+    points = {(name, seed): start_run(prepared, point_dir(out, name, seed),
+                                      replace(base, schedule=name, seed=seed), compute,
+                                      progress and jobs == 1)
+              for name in schedules for seed in train_seeds}
+    judge = RunContext(prepared, out, base, compute, progress and jobs == 1)
+    tasks = [Task(f"vae {name} {seed}", _on_point, ((name, seed), fit_vae),
+                  cost=TASK_COST["vae"] * base.vae_steps) for name, seed in points]
+    if translator:
+        tasks.append(Task("recognizer", _on_judge, (fit_recognizer_task,),
+                          cost=TASK_COST["recognizer"] * base.recognizer_steps))
+        tasks += [Task(f"translator {name} {seed}", _on_point, ((name, seed), fit_translator, 0),
+                       after=(f"vae {name} {seed}",),
+                       cost=TASK_COST["translator"] * base.translator_steps)
+                  for name, seed in points]
     start = time.perf_counter()
-    run_tasks(tasks, context, jobs, execution.threads, progress)
+    times = run_tasks(tasks, SweepContext(points, judge), jobs, execution.threads, progress)
+    record_times(out, times, jobs, execution.threads, compute)
+    rows = score_points(prepared, out, points, translator)
+    write_csv(out / "sweep_points.csv", POINT_COLUMNS, rows)
+    n_clips = len(prepared.splits["test"])
+    summary = [summarise(name, [r for r in rows if r["schedule"] == name], n_clips)
+               for name in schedules]
+    write_csv(out / "sweep.csv", COLUMNS, summary)
+    plot_sweep(out / "sweep.png", summary)
+    for row in summary:
+        acc = f" utterance_acc {row['utterance_acc']:.3f}" if translator else ""
+        print(f"{row['schedule']}: recon_audio {row['recon_audio']:.3f} "
+              f"mig {row['mig']:.3f}{acc}", flush=True)
+    print(f"{len(points)} point(s) in {time.perf_counter() - start:.0f} s", flush=True)
+    return summary
+
+
+def _on_point(ctx: SweepContext, key: tuple[str, int], fn, *args: object) -> None:
+    fn(ctx.points[key], *args)
+
+
+def _on_judge(ctx: SweepContext, fn) -> None:
+    fn(ctx.judge)
+
+
+def score_points(prepared: Prepared, out: Path, points: dict[tuple[str, int], RunContext],
+                 translator: bool) -> list[dict]:
+    """One row per point: its VAE pair's report, and which test items its translations say
+    right (`correct`, every video version of every test clip, version-major)."""
+    recognizer = Recognizer.load(out / "recognizer") if translator else None
+    frames, _, truth = split_inputs(prepared, "test") if translator else (None, None, None)
     rows = []
-    for name in schedules:
-        vae, report = _fit_schedule(context, name)  # done: reads the saved report
-        if translator_steps:
-            report["utterance_acc"] = _utterance_acc(prepared, vae, out, name)
-        rows.append({c: report.get(c, "") for c in COLUMNS})
-        print(f"{name}: recon_audio {report['recon_audio']:.3f} mig {report['mig']:.3f}",
-              flush=True)
-    write_sweep_csv(out / "sweep.csv", rows)
-    print(f"{len(schedules)} schedule(s) in {time.perf_counter() - start:.0f} s", flush=True)
-    plot_sweep(out / "sweep.png", rows)
+    for (name, seed), ctx in points.items():
+        row = {"schedule": name, "seed": seed, **load_report(ctx.run / "vae")}
+        if recognizer is not None:
+            model = VAESeq2Seq(load_vae(ctx.run / "vae"), [load_slot(ctx.run / "translator")])
+            heard = recognizer.predict(model.translate(frames).logmel)
+            row["correct"] = heard == truth
+            row["utterance_acc"] = float(row["correct"].mean())
+        rows.append(row)
     return rows
 
 
-def _fit_schedule(ctx: SweepContext, name: str) -> tuple[VAEPair, dict]:
-    return train_representation(ctx.prepared, name, ctx.out / name, ctx.steps, ctx.seed,
-                                resume=True, progress=ctx.progress,
-                                align_weight=ctx.align_weight, vae_cfg=ctx.vae_cfg)
+def summarise(schedule: str, rows: list[dict], n_clips: int) -> dict:
+    """Mean and standard deviation over seeds of every metric; the accuracy's interval
+    resamples the `n_clips` test clips, each with its verdicts under every seed and video
+    version (item i of a point is clip i mod n_clips: split_inputs is version-major)."""
+    translator = "correct" in rows[0]
+    summary: dict[str, object] = {"schedule": schedule, "seeds": len(rows)}
+    for metric in METRICS:
+        if metric == "utterance_acc" and not translator:
+            continue
+        values = np.array([float(r[metric]) for r in rows])
+        summary[metric] = float(values.mean())
+        summary[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    if translator:
+        correct = np.concatenate([r["correct"] for r in rows])
+        interval = clip_bootstrap(correct, np.arange(len(correct)) % n_clips)
+        summary["utterance_low"], summary["utterance_high"] = interval.low, interval.high
+    return summary
 
 
-def _fit_sweep_recognizer(ctx: SweepContext, name: str) -> None:
-    fit_recognizer(ctx.prepared, ctx.out, ctx.settings[name], ctx.progress)
-
-
-def _fit_sweep_translator(ctx: SweepContext, name: str, compute: Compute) -> None:
-    fit_translator(RunContext(ctx.prepared, ctx.out / name, ctx.settings[name], compute,
-                              ctx.progress), 0, vae_dir=ctx.out / name)
-
-
-def _utterance_acc(prepared: Prepared, vae: VAEPair, out: Path, name: str) -> float:
-    recognizer = Recognizer.load(out / "recognizer")
-    frames, _, truth = split_inputs(prepared, "test")
-    logmel = VAESeq2Seq(vae, [load_slot(out / name / "translator")]).translate(frames).logmel
-    return float((recognizer.predict(logmel) == truth).mean())
-
-
-def write_sweep_csv(path: Path, rows: list[dict]) -> None:
+def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     with atomic_write(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: f"{v:.4f}" if isinstance(v, float) else v
-                             for k, v in row.items()})
+                             for k, v in row.items() if k in columns})
 
 
 def plot_sweep(path: Path, rows: list[dict]) -> None:
-    """Reconstruction against disentanglement, one labelled point per schedule."""
-    fig = Figure(figsize=(10, 4.2))
-    for ax, metric in zip(fig.subplots(1, 2), ("mig", "dci_disentanglement"), strict=True):
+    """Reconstruction against disentanglement, one labelled point per schedule (bars: one
+    standard deviation over seeds); and what the recogniser hears, with its interval."""
+    translated = "utterance_acc" in rows[0]
+    fig = Figure(figsize=(15 if translated else 10, 4.2))
+    axes = fig.subplots(1, 3 if translated else 2)
+    for ax, metric in zip(axes, ("mig", "dci_disentanglement"), strict=False):
         for row in rows:
             x = float(row["recon_audio"]) + float(row["recon_video"])
-            ax.scatter(x, float(row[metric]), s=30)
+            ax.errorbar(x, float(row[metric]), yerr=float(row[f"{metric}_sd"]), fmt="o",
+                        ms=5, capsize=2)
             ax.annotate(row["schedule"], (x, float(row[metric])), fontsize=8,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_xlabel("reconstruction error (audio + video MSE, lower is better)")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-    fig.suptitle("beta schedules: reconstruction vs disentanglement (test voices)")
+    if translated:
+        ax = axes[2]
+        acc = np.array([row["utterance_acc"] for row in rows])
+        err = np.clip([acc - [row["utterance_low"] for row in rows],
+                       [row["utterance_high"] for row in rows] - acc], 0, None)
+        ax.bar(range(len(rows)), acc, yerr=err, capsize=3)
+        ax.set_xticks(range(len(rows)), [row["schedule"] for row in rows], rotation=30,
+                      fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("utterance accuracy (95 % interval over test clips)")
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"beta schedules on the test voices, {rows[0]['seeds']} seed(s) each")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
