@@ -17,7 +17,7 @@ from crossmodal.workflows.sweep import COLUMNS, POINT_COLUMNS, run_sweep
 
 def _base(data: Path, **values: object) -> RunSettings:
     tests = {**preset("tests"), **preset("sweep"), "vae_steps": 6, "translator_steps": 10,
-             "recognizer_steps": 10, "recognizer_speech_takes": 1}
+             "recognizer_steps": 10}
     return RunSettings(data=str(data), **{**tests, **values})
 
 

@@ -19,7 +19,9 @@ PRESETS: dict[str, dict[str, object]] = {
              "baseline_hidden": 64, "recognizer_steps": 800},
     # `crossmodal sweep`'s default: the settings of the sweep's tables in docs/results.md
     "sweep": {"vae_steps": 500, "translator_steps": 800, "align_weight": 10.0,
-              "video_streams": 1, "where_view": "mask", "translator_members": 1},
+              "video_streams": 1, "where_view": "mask", "translator_members": 1,
+              "translator_reader": "attention", "translator_logmel_weight": 0.0,
+              "recognizer_speech_takes": 0},
     "tests": {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
               "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
               "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
