@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -109,11 +110,12 @@ def run_sweep(prepared: Prepared, out: str | Path, base: RunSettings,
     return summary
 
 
-def _on_point(ctx: SweepContext, key: tuple[str, int], fn, *args: object) -> None:
+def _on_point(ctx: SweepContext, key: tuple[str, int], fn: Callable[..., None],
+              *args: object) -> None:
     fn(ctx.points[key], *args)
 
 
-def _on_judge(ctx: SweepContext, fn) -> None:
+def _on_judge(ctx: SweepContext, fn: Callable[[RunContext], None]) -> None:
     fn(ctx.judge)
 
 
