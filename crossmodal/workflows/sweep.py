@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -39,6 +38,7 @@ from crossmodal.workflows.pipeline import (  # noqa: E402
     fit_recognizer_task,
     fit_translator,
     fit_vae,
+    in_context,
     record_times,
     start_run,
 )
@@ -51,14 +51,6 @@ POINT_COLUMNS = ("schedule", "seed", *METRICS)
 COLUMNS = ("schedule", "seeds", "utterance_acc", "utterance_low", "utterance_high",
            *(f"{m}{suffix}" for m in METRICS if m != "utterance_acc" for suffix in ("", "_sd")),
            "utterance_acc_sd")
-
-
-@dataclass
-class SweepContext:
-    """What every task of a sweep reads: one RunContext per point, and the recogniser's."""
-
-    points: dict[tuple[str, int], RunContext]
-    judge: RunContext
 
 
 def point_dir(out: Path, schedule: str, seed: int) -> Path:
@@ -82,18 +74,20 @@ def run_sweep(prepared: Prepared, out: str | Path, base: RunSettings,
                                       replace(base, schedule=name, seed=seed), compute,
                                       progress and jobs == 1)
               for name in schedules for seed in train_seeds}
-    judge = RunContext(prepared, out, base, compute, progress and jobs == 1)
-    tasks = [Task(f"vae {name} {seed}", _on_point, ((name, seed), fit_vae),
+    # what the tasks read (pipeline.in_context): each point's run, and the recogniser's
+    contexts = {f"{name} {seed}": ctx for (name, seed), ctx in points.items()}
+    contexts["recognizer"] = RunContext(prepared, out, base, compute, progress and jobs == 1)
+    tasks = [Task(f"vae {name} {seed}", in_context, (f"{name} {seed}", fit_vae),
                   cost=TASK_COST["vae"] * base.vae_steps) for name, seed in points]
     if translator:
-        tasks.append(Task("recognizer", _on_judge, (fit_recognizer_task,),
+        tasks.append(Task("recognizer", in_context, ("recognizer", fit_recognizer_task),
                           cost=TASK_COST["recognizer"] * base.recognizer_steps))
-        tasks += [Task(f"translator {name} {seed}", _on_point, ((name, seed), fit_translator, 0),
-                       after=(f"vae {name} {seed}",),
+        tasks += [Task(f"translator {name} {seed}", in_context,
+                       (f"{name} {seed}", fit_translator, 0), after=(f"vae {name} {seed}",),
                        cost=TASK_COST["translator"] * base.translator_steps)
                   for name, seed in points]
     start = time.perf_counter()
-    times = run_tasks(tasks, SweepContext(points, judge), jobs, execution.threads, progress)
+    times = run_tasks(tasks, contexts, jobs, execution.threads, progress)
     record_times(out, times, jobs, execution.threads, compute)
     rows = score_points(prepared, out, points, translator)
     write_csv(out / "sweep_points.csv", POINT_COLUMNS, rows)
@@ -110,30 +104,20 @@ def run_sweep(prepared: Prepared, out: str | Path, base: RunSettings,
     return summary
 
 
-def _on_point(ctx: SweepContext, key: tuple[str, int], fn: Callable[..., None],
-              *args: object) -> None:
-    fn(ctx.points[key], *args)
-
-
-def _on_judge(ctx: SweepContext, fn: Callable[[RunContext], None]) -> None:
-    fn(ctx.judge)
-
-
 def score_points(prepared: Prepared, out: Path, points: dict[tuple[str, int], RunContext],
                  translator: bool) -> list[dict]:
     """One row per point: its VAE pair's report, and which test items its translations say
     right (`correct`, every video version of every test clip, version-major)."""
-    recognizer = Recognizer.load(out / "recognizer") if translator else None
-    frames, _, truth = split_inputs(prepared, "test") if translator else (None, None, None)
-    rows = []
-    for (name, seed), ctx in points.items():
-        row = {"schedule": name, "seed": seed, **load_report(ctx.run / "vae")}
-        if recognizer is not None:
-            model = VAESeq2Seq(load_vae(ctx.run / "vae"), [load_slot(ctx.run / "translator")])
-            heard = recognizer.predict(model.translate(frames).logmel)
-            row["correct"] = heard == truth
-            row["utterance_acc"] = float(row["correct"].mean())
-        rows.append(row)
+    rows = [{"schedule": name, "seed": seed, **load_report(ctx.run / "vae")}
+            for (name, seed), ctx in points.items()]
+    if not translator:
+        return rows
+    recognizer = Recognizer.load(out / "recognizer")
+    frames, _, truth = split_inputs(prepared, "test")
+    for row, ctx in zip(rows, points.values(), strict=True):
+        model = VAESeq2Seq(load_vae(ctx.run / "vae"), [load_slot(ctx.run / "translator")])
+        row["correct"] = recognizer.predict(model.translate(frames).logmel) == truth
+        row["utterance_acc"] = float(row["correct"].mean())
     return rows
 
 
@@ -158,7 +142,7 @@ def summarise(schedule: str, rows: list[dict], n_clips: int) -> dict:
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     with atomic_write(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
         writer.writeheader()
         for row in rows:
             writer.writerow({k: f"{v:.4f}" if isinstance(v, float) else v
