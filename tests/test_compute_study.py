@@ -1,5 +1,6 @@
 """The compute study: points that share a VAE pair share one, each point costs all it needs,
-a second call changes nothing, and it refuses the reported splits."""
+both judges score every point, a second call changes nothing, and it refuses the reported
+splits."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from crossmodal.data.splits import DEFAULT_PAIRS
 from crossmodal.errors import CrossmodalError
 from crossmodal.features.prepared import prepare
 from crossmodal.models.recognizer import Recognizer
+from crossmodal.models.transcriber import Transcriber
 from crossmodal.settings import RunSettings
 from crossmodal.workflows.compute_study import SCORES_FILE, Point, run_study, score_point
 from crossmodal.workflows.pipeline import Execution
 
 STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translator_members": 1,
          "vae_video_channels": 8, "vae_audio_channels": 32, "translator_hidden": 32,
-         "recognizer_speech_takes": 1}
+         "recognizer_speech_takes": 1, "transcriber_steps": 6}
 POINTS = (Point("base", "base"), Point("longer_translator", "translator steps",
                                        {"translator_steps": 12}),
           Point("longer_vae", "VAE steps", {"vae_steps": 12}),
@@ -42,7 +44,10 @@ def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_sc
         vae + spent["translator base 1"], abs=0.11)
     assert by_point["ablation"]["core_seconds"] == spent["ablation ablation 1"] > 0
     for row in rows:
-        assert 0 <= row["validation_voices"] <= 1 and 0 <= row["validation_holdout"] <= 1
+        for key in ("validation_voices", "validation_holdout", "validation_voices_written",
+                    "validation_holdout_written"):
+            assert 0 <= row[key] <= 1, (row["point"], key)
+    assert "transcriber writes" in (tmp_path / "compute_study.md").read_text()
     with open(tmp_path / "compute_study.csv") as handle:
         assert [r["point"] for r in csv.DictReader(handle)] == [p.name for p in POINTS]
     assert (tmp_path / "compute.png").stat().st_size > 10_000
@@ -58,10 +63,14 @@ def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_sc
     judged = replace(base, recognizer=str(tmp_path / "recognizer"))
     record = json.loads((run / SCORES_FILE).read_text())
     (run / SCORES_FILE).write_text(json.dumps({**record, "scores": {"test": 0.5}}))
-    recognizer = Recognizer.load(tmp_path / "recognizer")
-    assert score_point(prepared, run, judged, "vae_seq2seq", recognizer) == {"test": 0.5}
+    assert set(record["scores"]) == {"test", "holdout", "test_written", "holdout_written"}
+    judges = Recognizer.load(tmp_path / "recognizer"), Transcriber.load(tmp_path / "transcriber")
+    assert score_point(prepared, run, judged, "vae_seq2seq", *judges) == {"test": 0.5}
     (run / SCORES_FILE).write_text(json.dumps({**record, "weights": "of other weights"}))
-    assert score_point(prepared, run, judged, "vae_seq2seq", recognizer) == record["scores"]
+    assert score_point(prepared, run, judged, "vae_seq2seq", *judges) == record["scores"]
+    # scores by the recogniser alone depend on other weights: they are not the saved ones
+    alone = score_point(prepared, run, judged, "vae_seq2seq", judges[0])
+    assert alone == {k: record["scores"][k] for k in ("test", "holdout")}
 
 
 def test_a_study_refuses_the_reported_splits(tiny_data: Path, tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 Each point of a study is a run's settings changed in one place from a base (the VAE pair's
 steps, width or frames per clip, the translator's steps or log-mel loss, the ablation's
 steps). Points that share a VAE pair's settings share one trained VAE pair; every point is
-scored by one shared recogniser on the validation voices and the validation holdout
-(`data.splits.validation_split`), never on what a run reports. A point's cost is the CPU
+heard by the two shared judges, the recogniser (the sentence it names) and the transcriber
+(whether it writes the sentence's exact words), on the validation voices and the validation
+holdout (`data.splits.validation_split`), never on what a run reports. A point's cost is the CPU
 seconds (core-seconds) of every task it needs, its VAE pair included, so the cost is that of
 training it alone whatever the study shares.
 """
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
@@ -29,9 +31,11 @@ from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs  # noqa: E402
 from crossmodal.features.prepared import Prepared, real_test_audio  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
+from crossmodal.models.transcriber import Transcriber  # noqa: E402
 from crossmodal.models.translators import MODELS, load_model, member_dir  # noqa: E402
 from crossmodal.models.weights import WEIGHTS_FILE  # noqa: E402
 from crossmodal.settings import RunSettings  # noqa: E402
+from crossmodal.settings.presets import PRESETS  # noqa: E402
 from crossmodal.train.hardware import Compute  # noqa: E402
 from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
 from crossmodal.workflows.pipeline import (  # noqa: E402
@@ -40,6 +44,7 @@ from crossmodal.workflows.pipeline import (  # noqa: E402
     RunContext,
     fit_ablation,
     fit_recognizer_task,
+    fit_transcriber_task,
     fit_translator,
     fit_vae,
     in_context,
@@ -87,7 +92,18 @@ DEMO_POINTS = (
     Point("ablation_600", "ablation steps", model="raw_seq2seq"),
     Point("ablation_1000", "ablation steps", {"translator_steps": 1000}, model="raw_seq2seq"),
 )
-STUDIES: dict[str, tuple[dict, tuple[Point, ...]]] = {"demo": (DEMO_BASE, DEMO_POINTS)}
+#: Around the demo's settings, what makes its words clear enough for the transcriber: the
+#: translator's decoded log-mel loss, its length, and the VAE pair's.
+WORDS_POINTS = (
+    Point("base", "base"),
+    Point("logmel_0.1", "translator log-mel loss", {"translator_logmel_weight": 0.1}),
+    Point("logmel_0.3", "translator log-mel loss", {"translator_logmel_weight": 0.3}),
+    Point("logmel_1", "translator log-mel loss", {"translator_logmel_weight": 1.0}),
+    Point("translator_steps_2000", "translator steps", {"translator_steps": 2000}),
+    Point("vae_steps_1500", "VAE steps", {"vae_steps": 1500}),
+)
+STUDIES: dict[str, tuple[dict, tuple[Point, ...]]] = {
+    "demo": (DEMO_BASE, DEMO_POINTS), "words": (PRESETS["demo"], WORDS_POINTS)}
 
 
 def check_study(name: str) -> tuple[dict, tuple[Point, ...]]:
@@ -103,11 +119,13 @@ def _vae_key(settings: RunSettings) -> str:
 
 def _plan(prepared: Prepared, out: Path, base: RunSettings, points: tuple[Point, ...],
           compute: Compute) -> tuple[dict[str, RunContext], list[Task], dict[str, list[str]]]:
-    """The study's contexts ("point NAME", "vae KEY", "recognizer"), its task graph, and the
+    """The study's contexts ("point NAME", "vae KEY", "judges"), its task graph, and the
     tasks each point's cost is made of."""
-    contexts = {"recognizer": RunContext(prepared, out, base, compute, False)}
-    tasks = [Task("recognizer", in_context, ("recognizer", fit_recognizer_task),
-                  cost=TASK_COST["recognizer"])]
+    contexts = {"judges": RunContext(prepared, out, base, compute, False)}
+    tasks = [Task("recognizer", in_context, ("judges", fit_recognizer_task),
+                  cost=TASK_COST["recognizer"] * base.recognizer_steps),
+             Task("transcriber", in_context, ("judges", fit_transcriber_task),
+                  cost=TASK_COST["transcriber"] * base.transcriber_steps)]
     needs: dict[str, list[str]] = {}
     for point in points:
         s = replace(base, **point.changes)
@@ -145,12 +163,13 @@ def _link_vae(run: Path, vae_dir: Path) -> None:
 SCORES_FILE = "scores.json"  # a point's scores, beside the digest of what they came from
 
 
-def _digest(run: Path, model: str, members: int, recognizer_dir: Path) -> str:
+def _digest(run: Path, model: str, members: int, judge_dirs: list[Path]) -> str:
     """sha256 of every weights file the point's scores depend on: its model's and the
-    recogniser's."""
+    judges'."""
     folders = [MODELS[model][0]] + (["vae"] if model == "vae_seq2seq" else [])
     files = [member_dir(run / folders[0], m) / WEIGHTS_FILE for m in range(members)]
-    files += [run / f / WEIGHTS_FILE for f in folders[1:]] + [recognizer_dir / WEIGHTS_FILE]
+    files += [run / f / WEIGHTS_FILE for f in folders[1:]]
+    files += [folder / WEIGHTS_FILE for folder in judge_dirs]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.read_bytes())
@@ -158,11 +177,16 @@ def _digest(run: Path, model: str, members: int, recognizer_dir: Path) -> str:
 
 
 def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str,
-                recognizer: Recognizer) -> dict[str, float]:
+                recognizer: Recognizer, transcriber: Transcriber | None = None
+                ) -> dict[str, float]:
     """What the recogniser hears in the model's translations of every video version of the
-    validation voices' clips ("test") and of the validation holdout ("holdout"). Read back
+    validation voices' clips ("test") and of the validation holdout ("holdout"), and, with a
+    transcriber, the share it writes exactly ("test_written", "holdout_written"). Read back
     from RUN/scores.json when the weights it was scored from are the same."""
-    digest = _digest(run, model, settings.translator_members, settings.recognizer_dir(run))
+    judge_dirs = [settings.recognizer_dir(run)]
+    if transcriber is not None:
+        judge_dirs.append(settings.transcriber_dir(run))
+    digest = _digest(run, model, settings.translator_members, judge_dirs)
     saved = run / SCORES_FILE
     if saved.is_file() and (done := json.loads(saved.read_text()))["weights"] == digest:
         return done["scores"]
@@ -173,8 +197,10 @@ def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str
         if not prepared.splits[split]:
             continue
         frames, _, truth = split_inputs(prepared, split)
-        heard = recognizer.predict(translator.translate(frames).logmel)
-        scores[split] = factor_accuracy(heard, truth)["utterance_acc"]
+        logmels = translator.translate(frames).logmel
+        scores[split] = factor_accuracy(recognizer.predict(logmels), truth)["utterance_acc"]
+        if transcriber is not None:
+            scores[f"{split}_written"] = float(np.mean(transcriber.predict(logmels) == truth))
     write_json(saved, {"weights": digest, "scores": scores})
     return scores
 
@@ -194,20 +220,25 @@ def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
     contexts, tasks, needs = _plan(prepared, out, base, points, compute)
     write_json(out / "study.json", {"base": asdict(base), "points": [asdict(p) for p in points]})
     spent = _spent(out, run_tasks(tasks, contexts, jobs, execution.threads, progress))
-    recognizer = Recognizer.load(out / "recognizer")
-    heard_real = recognizer.accuracy(*real_test_audio(prepared))
+    recognizer = Recognizer.load(base.recognizer_dir(out))
+    transcriber = Transcriber.load(base.transcriber_dir(out))
+    real, truth = real_test_audio(prepared)
+    heard_real = {"recognizer": recognizer.accuracy(real, truth),
+                  "transcriber": float(np.mean(transcriber.predict(real) == truth))}
     rows = []
     for point in points:
         ctx = contexts[f"point {point.name}"]
         run, s = ctx.run, ctx.settings
         if point.model == "vae_seq2seq":
             _link_vae(run, out / "vaes" / _vae_key(s) / "vae")
-        scores = score_point(prepared, run, s, point.model, recognizer)
+        scores = score_point(prepared, run, s, point.model, recognizer, transcriber)
         cost = round(sum(spent[n] for n in needs[point.name]), 1)
         rows.append({"point": point.name, "axis": point.axis, "model": point.model,
                      "changes": point.changes, "core_seconds": cost,
                      "validation_voices": scores.get("test"),
-                     "validation_holdout": scores.get("holdout")})
+                     "validation_holdout": scores.get("holdout"),
+                     "validation_voices_written": scores.get("test_written"),
+                     "validation_holdout_written": scores.get("holdout_written")})
     write_rows(out, rows, base, heard_real)
     plot_study(out / "compute.png", rows)
     return rows
@@ -226,25 +257,33 @@ def _spent(out: Path, times: dict[str, TaskTime]) -> dict[str, float]:
 
 
 COLUMNS = ("point", "axis", "model", "changes", "core_seconds", "validation_voices",
-           "validation_holdout")
+           "validation_holdout", "validation_voices_written", "validation_holdout_written")
 
 
-def write_rows(out: Path, rows: list[dict], base: RunSettings, recognizer_acc: float) -> None:
+def write_rows(out: Path, rows: list[dict], base: RunSettings,
+               heard_real: dict[str, float]) -> None:
+    """OUT/compute_study.{json,csv,md}; `heard_real`: each judge's exact-sentence rate on the
+    validation voices' real audio, the ceiling of its figures."""
     write_json(out / "compute_study.json", {"base": asdict(base), "rows": rows,
-                                            "recognizer_acc": recognizer_acc})
+                                            "recognizer_acc": heard_real["recognizer"],
+                                            "transcriber_acc": heard_real["transcriber"]})
     with atomic_write(out / "compute_study.csv") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows({**r, "changes": " ".join(f"{k}={v}" for k, v in r["changes"].items())}
                          for r in rows)
     lines = ["| point | model | changes from the base | core-s | validation voices | "
-             "validation holdout |", "|---|---|---|---|---|---|"]
+             "validation holdout | written: voices | written: holdout |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         changes = ", ".join(f"{k} {v}" for k, v in r["changes"].items()) or "(base)"
         lines.append(f"| {r['point']} | {r['model']} | {changes} | {r['core_seconds']:.0f} | "
-                     f"{_fmt(r['validation_voices'])} | {_fmt(r['validation_holdout'])} |")
-    lines.append(f"\nThe recogniser hears {recognizer_acc:.3f} of the validation voices' real "
-                 "audio right.")
+                     f"{_fmt(r['validation_voices'])} | {_fmt(r['validation_holdout'])} | "
+                     f"{_fmt(r['validation_voices_written'])} | "
+                     f"{_fmt(r['validation_holdout_written'])} |")
+    lines.append(f"\nOf the validation voices' real audio, the recogniser hears "
+                 f"{heard_real['recognizer']:.3f} right and the transcriber writes "
+                 f"{heard_real['transcriber']:.3f} exactly.")
     with atomic_write(out / "compute_study.md") as handle:
         handle.write("\n".join(lines) + "\n")
 
@@ -253,30 +292,39 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+#: The plot's panels: (row key, title), the recogniser's row above the transcriber's.
+PANELS = (("validation_voices", "validation voices: recogniser"),
+          ("validation_holdout", "validation holdout pairs: recogniser"),
+          ("validation_voices_written", "validation voices: transcriber, exact words"),
+          ("validation_holdout_written", "validation holdout pairs: transcriber, exact words"))
+
+
 def plot_study(path: Path, rows: list[dict]) -> None:
-    """Accuracy against core-seconds, one colour per axis, on both validation sets."""
-    fig = Figure(figsize=(11, 4.2))
-    axes = fig.subplots(1, 2, sharey=True)
+    """Accuracy against core-seconds, one colour per axis, on both validation sets, by each
+    judge."""
+    fig = Figure(figsize=(11, 8))
+    axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     axis_names = list(dict.fromkeys(r["axis"] for r in rows))
-    colours = {a: f"C{i}" for i, a in enumerate(axis_names)}
-    for ax, key, title in zip(axes, ("validation_voices", "validation_holdout"),
-                              ("validation voices", "validation holdout pairs"), strict=True):
-        base = next((r for r in rows if r["axis"] == "base"), None)
+    colours = {a: f"C{i % 10}" for i, a in enumerate(axis_names)}
+    base = next((r for r in rows if r["axis"] == "base"), None)
+    for ax, (key, title) in zip(axes, PANELS, strict=True):
         for name in axis_names:
             points = [r for r in rows if r["axis"] == name]
             if name != "base" and base is not None and points[0]["model"] == base["model"]:
                 points = sorted([*points, base], key=lambda r: r["core_seconds"])
             xs = [r["core_seconds"] for r in points]
-            ys = [r[key] if r[key] is not None else float("nan") for r in points]
+            ys = [r.get(key) if r.get(key) is not None else float("nan") for r in points]
             ax.plot(xs, ys, "o-" if len(points) > 1 else "o", color=colours[name], label=name)
             for r, x, y in zip(points, xs, ys, strict=True):
                 ax.annotate(r["point"], (x, y), fontsize=6, xytext=(3, 3),
                             textcoords="offset points")
-        ax.set_title(title)
-        ax.set_xlabel("training core-seconds of the point (its VAE pair included)")
+        ax.set_title(title, fontsize=10)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("utterance accuracy (recogniser)")
+    for ax in axes[2:]:
+        ax.set_xlabel("training core-seconds of the point (its VAE pair included)")
+    axes[0].set_ylabel("utterance accuracy")
+    axes[2].set_ylabel("exact-sentence rate")
     axes[1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     with atomic_path(path) as tmp:
