@@ -134,8 +134,13 @@ def test_mean_voice_on_a_run_hears_every_sentence_of_the_split(tiny_run: Path) -
     settings = RunSettings.load(tiny_run)
     prepared = prepare(settings.data, settings.holdout, settings.seed, progress=False)
     assert len(result["sentences"]) == len(set(labels(prepared, "train"))) > 1
-    assert set(result["heard_right"]) == {"mean_latent", "logmel_optimum"}
-    assert all(0 <= v <= 1 for v in result["heard_right"].values())
+    rows = {"mean_logmel", "mean_latent", "logmel_optimum", "reconstruction"}
+    assert set(result["heard_right"]) == set(result["written_right"]) == rows
+    assert all(0 <= v <= 1 for v in [*result["heard_right"].values(),
+                                     *result["written_right"].values()])
+    # the voices' mean log-mel is real speech: the recogniser hears more of it than chance
+    assert result["heard_right"]["mean_logmel"] > 2 / len(result["sentences"])
+    assert set(next(iter(result["written"].values()))) == rows - {"reconstruction"}
     assert "wrote" in done.stdout.splitlines()[-1]
     assert_one_line_error(run_cli("diagnose", "mean-voice", str(tiny_run), "--split", "dev",
                                   timeout=120), "no 'dev' clips")

@@ -110,9 +110,10 @@ def mean_voice_command(
 ) -> None:
     """Hear the best an MSE translator can say, per loss.
 
-    Per sentence, what the recogniser hears in the mean latent over the split's voices (the
-    latent loss's optimum) and in the latent that decodes closest to all of them (the log-mel
-    loss's optimum). Writes RUN/mean_voice.json."""
+    Per sentence, what the judges hear in the mean latent over the split's voices (the
+    latent loss's optimum), in the latent that decodes closest to all of them (the log-mel
+    loss's optimum) and in their mean log-mel; and in every clip's own reconstruction.
+    Writes RUN/mean_voice.json."""
     from crossmodal.diagnose.mean_voice import MEAN_VOICE_FILE, mean_voice
 
     result = mean_voice(_open(run), split)
@@ -120,8 +121,10 @@ def mean_voice_command(
         wrong = {k: v for k, v in heard.items() if v != text}
         if wrong:
             typer.echo(f"{text!r}: " + ", ".join(f"{k} heard as {v!r}" for k, v in wrong.items()))
-    right = ", ".join(f"{k} {v:.3f}" for k, v in result["heard_right"].items())
-    typer.echo(f"sentences heard right: {right}")
+    for key, verb in (("heard_right", "heard right by the recogniser"),
+                      ("written_right", "written exactly by the transcriber")):
+        if key in result:
+            typer.echo(f"{verb}: " + ", ".join(f"{k} {v:.3f}" for k, v in result[key].items()))
     typer.echo(f"wrote {run / MEAN_VOICE_FILE}")
 
 

@@ -5,7 +5,11 @@ a sentence is the voices' mean, taken where the loss is taken. In the audio late
 latent loss) that mean need not decode to the mean sound, since the decoder is not linear.
 Per sentence of a split, this decodes the mean latent over the split's voices, and the
 latent whose decoding is closest to all of them (the log-mel loss's optimum), and asks the
-run's recogniser what each says. Real audio only; no translator.
+run's judges what each says. Two ceilings stand beside them: the voices' mean log-mel itself,
+not decoded (what the decoder would have to produce), and every clip's own latent decoded
+(what the audio VAE keeps of one real voice). The recogniser names a sentence; the
+transcriber, where the run has one, must write its exact words, so a row it writes worse
+than the recogniser hears is where words are slurred. Real audio only; no translator.
 """
 
 from __future__ import annotations
@@ -43,8 +47,14 @@ def logmel_optimum(decode: Callable[[torch.Tensor], torch.Tensor], start: torch.
     return z.detach()[0]
 
 
+#: Per-sentence rows (one log-mel per sentence said in the split) and the clip-level row.
+SENTENCE_ROWS = ("mean_logmel", "mean_latent", "logmel_optimum")
+CLIP_ROW = "reconstruction"
+
+
 def mean_voice(run: FinishedRun, split: str = "train") -> dict:
-    """Per sentence of `split`: what its mean latent and its log-mel optimum are heard as."""
+    """Per sentence of `split`: what its mean log-mel, mean latent and log-mel optimum are
+    heard (and written) as; and the share of its clips' own reconstructions heard right."""
     data = run.data(split)
     vae = run.vae
     vae.audio.requires_grad_(False).eval()
@@ -55,21 +65,34 @@ def mean_voice(run: FinishedRun, split: str = "train") -> dict:
     logmels = data.canonical.float()
     ids = run.labels(split)
     said = np.unique(ids)
-    means, optima = [], []
+    means, optima, sounds = [], [], []
     for sentence in said:
         pick = torch.from_numpy(ids == sentence)
         mean = codes[pick][:, versions].mean(dim=(0, 1))
         means.append(mean)
-        optima.append(logmel_optimum(vae.audio.decode, mean,
-                                     logmels[pick][:, versions].flatten(0, 1)))
+        voices = logmels[pick][:, versions].flatten(0, 1)
+        sounds.append(voices.mean(dim=0))
+        optima.append(logmel_optimum(vae.audio.decode, mean, voices))
     with torch.no_grad():
-        heard = {name: recognizer.predict(vae.audio.decode(torch.stack(z)).numpy())
-                 for name, z in (("mean_latent", means), ("logmel_optimum", optima))}
+        outputs = {"mean_logmel": torch.stack(sounds).numpy(),
+                   "mean_latent": vae.audio.decode(torch.stack(means)).numpy(),
+                   "logmel_optimum": vae.audio.decode(torch.stack(optima)).numpy(),
+                   CLIP_ROW: vae.audio.decode(codes[:, versions].flatten(0, 1)).numpy()}
+    truth = {name: said for name in SENTENCE_ROWS} | {CLIP_ROW: np.repeat(ids, len(versions))}
+    heard = {name: recognizer.predict(x) for name, x in outputs.items()}
     result = {
         "run": str(run.folder), "split": split, "clips": int(len(ids)),
-        "heard_right": {name: float(np.mean(h == said)) for name, h in heard.items()},
-        "sentences": {SENTENCES[s]: {name: SENTENCES[h[i]] for name, h in heard.items()}
+        "heard_right": {name: float(np.mean(h == truth[name])) for name, h in heard.items()},
+        "sentences": {SENTENCES[s]: {name: SENTENCES[heard[name][i]] for name in SENTENCE_ROWS}
                       for i, s in enumerate(said)},
     }
+    transcriber = run.transcriber
+    if transcriber is not None:
+        texts = {name: transcriber.transcribe(x) for name, x in outputs.items()}
+        result["written_right"] = {
+            name: float(np.mean(transcriber.sentence_ids(t) == truth[name]))
+            for name, t in texts.items()}
+        result["written"] = {SENTENCES[s]: {name: texts[name][i] for name in SENTENCE_ROWS}
+                             for i, s in enumerate(said)}
     write_json(run.folder / MEAN_VOICE_FILE, result)
     return result

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from crossmodal.errors import CrossmodalError
+from crossmodal.eval.evaluate import load_transcriber
 from crossmodal.features.pairs import PairData
 from crossmodal.features.prepared import Prepared, labels, prepare_run
 from crossmodal.models.codes import encode_split
 from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.seq2seq import SlotTranslator
+from crossmodal.models.transcriber import Transcriber
 from crossmodal.models.translators import load_members, load_vae
 from crossmodal.models.vae import VAEPair
 from crossmodal.settings import RunSettings
@@ -52,6 +54,11 @@ class FinishedRun:
     @cached_property
     def recognizer(self) -> Recognizer:
         return Recognizer.load(self.settings.recognizer_dir(self.folder))
+
+    @cached_property
+    def transcriber(self) -> Transcriber | None:
+        """The run's transcriber; None for runs made before it existed."""
+        return load_transcriber(self.settings.transcriber_dir(self.folder))
 
     def members(self, count: int | None = None) -> list[SlotTranslator]:
         """Our translator's first `count` members (default: the run's own)."""

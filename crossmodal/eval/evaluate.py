@@ -161,10 +161,10 @@ def run_judge(run: Path, settings: RunSettings, recognizer: Recognizer, real: np
     calibrated on the real test audio (`unseen_recordings`, both timings), and the transcriber
     if the run has one."""
     return Judge.calibrate(recognizer, np.concatenate([real, canonical]),
-                           transcriber=_transcriber(settings.transcriber_dir(run)))
+                           transcriber=load_transcriber(settings.transcriber_dir(run)))
 
 
-def _transcriber(folder: Path) -> Transcriber | None:
+def load_transcriber(folder: Path) -> Transcriber | None:
     """The run's transcriber; None for runs made before it existed."""
     return Transcriber.load(folder) if (folder / WEIGHTS_FILE).is_file() else None
 

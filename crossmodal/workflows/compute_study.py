@@ -240,7 +240,7 @@ def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
                      "validation_voices_written": scores.get("test_written"),
                      "validation_holdout_written": scores.get("holdout_written")})
     write_rows(out, rows, base, heard_real)
-    plot_study(out / "compute.png", rows)
+    plot_study(out / "compute.png", rows, heard_real)
     return rows
 
 
@@ -299,9 +299,11 @@ PANELS = (("validation_voices", "validation voices: recogniser"),
           ("validation_holdout_written", "validation holdout pairs: transcriber, exact words"))
 
 
-def plot_study(path: Path, rows: list[dict]) -> None:
+def plot_study(path: Path, rows: list[dict], heard_real: dict[str, float] | None = None
+               ) -> None:
     """Accuracy against core-seconds, one colour per axis, on both validation sets, by each
-    judge."""
+    judge; `heard_real` (by judge) draws what each makes of the validation voices' real
+    audio, the ceiling of the voices' panels."""
     fig = Figure(figsize=(11, 8))
     axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     axis_names = list(dict.fromkeys(r["axis"] for r in rows))
@@ -318,6 +320,10 @@ def plot_study(path: Path, rows: list[dict]) -> None:
             for r, x, y in zip(points, xs, ys, strict=True):
                 ax.annotate(r["point"], (x, y), fontsize=6, xytext=(3, 3),
                             textcoords="offset points")
+        judge = "transcriber" if key.endswith("_written") else "recognizer"
+        if heard_real is not None and key.startswith("validation_voices"):
+            ax.axhline(heard_real[judge], color="grey", linestyle="--", linewidth=1,
+                       label="real audio")
         ax.set_title(title, fontsize=10)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -325,7 +331,8 @@ def plot_study(path: Path, rows: list[dict]) -> None:
         ax.set_xlabel("training core-seconds of the point (its VAE pair included)")
     axes[0].set_ylabel("utterance accuracy")
     axes[2].set_ylabel("exact-sentence rate")
-    axes[1].legend(fontsize=7, loc="upper left")
+    axes[1].legend(fontsize=7, loc="lower right")
+    axes[2].legend(handles=axes[2].get_lines()[-1:], fontsize=7, loc="lower right")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
