@@ -38,6 +38,7 @@ from crossmodal.settings import RunSettings  # noqa: E402
 from crossmodal.settings.presets import PRESETS  # noqa: E402
 from crossmodal.train.hardware import Compute  # noqa: E402
 from crossmodal.train.parallel import Task, TaskTime, run_tasks  # noqa: E402
+from crossmodal.train.translator import SequencePairs  # noqa: E402
 from crossmodal.workflows.pipeline import (  # noqa: E402
     TASK_COST,
     Execution,
@@ -127,10 +128,12 @@ def _plan(prepared: Prepared, out: Path, base: RunSettings, points: tuple[Point,
              Task("transcriber", in_context, ("judges", fit_transcriber_task),
                   cost=TASK_COST["transcriber"] * base.transcriber_steps)]
     needs: dict[str, list[str]] = {}
+    pairs: dict[str, SequencePairs] = {}  # points on one VAE pair encode the data once
     for point in points:
         s = replace(base, **point.changes)
         mine = f"point {point.name}"
-        contexts[mine] = RunContext(prepared, out / "points" / point.name, s, compute, False)
+        contexts[mine] = RunContext(prepared, out / "points" / point.name, s, compute, False,
+                                    pairs)
         members = range(s.translator_members)
         if point.model == "raw_seq2seq":
             names = [f"ablation {point.name} {m + 1}" for m in members]

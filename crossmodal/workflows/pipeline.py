@@ -192,7 +192,7 @@ def fit_translator(ctx: RunContext, member: int, vae_dir: Path | None = None) ->
     vae_dir = vae_dir or ctx.run / "vae"
     vae: VAEPair = load_vae(vae_dir)
     weight = ctx.settings.translator_logmel_weight
-    pairs = ctx.shared_pairs(f"translator:{vae_dir.resolve()}",
+    pairs = ctx.shared_pairs(f"translator:{vae_dir.resolve()}:logmel={weight > 0}",
                              lambda: translator_pairs(ctx.prepared, vae, weight))
     vae.audio.requires_grad_(False).eval().to(ctx.compute.device)
     d = vae.cfg.latent_dim
