@@ -22,7 +22,7 @@ PRESETS: dict[str, dict[str, object]] = {
               "video_streams": 1, "where_view": "mask", "translator_members": 1,
               "translator_reader": "attention", "translator_logmel_weight": 0.0,
               "recognizer_speech_takes": 0},
-    "tests": {"vae_steps": 40, "translator_steps": 150, "baseline_steps": 20,
+    "tests": {"vae_steps": 40, "translator_steps": 80, "baseline_steps": 20,
               "baseline_hidden": 32, "recognizer_steps": 60, "vae_video_channels": 8,
               "vae_audio_channels": 32, "translator_hidden": 32, "translator_members": 2,
               "recognizer_speech_takes": 1, "transcriber_steps": 40},
