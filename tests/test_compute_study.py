@@ -17,7 +17,13 @@ from crossmodal.features.prepared import prepare
 from crossmodal.models.recognizer import Recognizer
 from crossmodal.models.transcriber import Transcriber
 from crossmodal.settings import RunSettings
-from crossmodal.workflows.compute_study import SCORES_FILE, Point, run_study, score_point
+from crossmodal.workflows.compute_study import (
+    SCORES_FILE,
+    Point,
+    _vae_key,
+    run_study,
+    score_point,
+)
 from crossmodal.workflows.pipeline import Execution
 
 STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translator_members": 1,
@@ -25,8 +31,16 @@ STEPS = {"vae_steps": 6, "translator_steps": 6, "recognizer_steps": 6, "translat
          "recognizer_speech_takes": 1, "transcriber_steps": 6}
 POINTS = (Point("base", "base"), Point("longer_translator", "translator steps",
                                        {"translator_steps": 12}),
-          Point("longer_vae", "VAE steps", {"vae_steps": 12}),
           Point("ablation", "ablation steps", model="raw_seq2seq"))
+
+
+def test_points_share_a_vae_pair_exactly_when_its_settings_agree() -> None:
+    base = RunSettings(data="d", **STEPS)
+    assert _vae_key(replace(base, translator_steps=12, translator_logmel_weight=1.0)) == (
+        _vae_key(base))
+    for change in ({"vae_steps": 12}, {"vae_lr": 3e-3}, {"schedule": "constant"},
+                   {"vae_frames": 3}, {"vae_audio_channels": 16}):
+        assert _vae_key(replace(base, **change)) != _vae_key(base), change
 
 
 def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_scores_nothing(
@@ -36,7 +50,7 @@ def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_sc
     prepared = replace(prepare(tiny_data, DEFAULT_PAIRS, 0, progress=False), validation=True)
     base = RunSettings(data=str(tiny_data), holdout=DEFAULT_PAIRS, validation=True, **STEPS)
     rows = run_study(prepared, tmp_path, base, POINTS, Execution("cpu", 1, 1), progress=False)
-    assert len(list((tmp_path / "vaes").iterdir())) == 2  # base and longer_translator share
+    assert len(list((tmp_path / "vaes").iterdir())) == 1  # base and longer_translator share
     spent = json.loads((tmp_path / "core_seconds.json").read_text())
     by_point = {r["point"]: r for r in rows}
     vae = next(v for k, v in spent.items() if k.startswith("vae linear_6_"))
