@@ -21,6 +21,7 @@ import torch
 
 from crossmodal.data.vocabulary import SENTENCES
 from crossmodal.diagnose.run import FinishedRun
+from crossmodal.eval.wer import exact_sentence_rate
 from crossmodal.io import write_json
 from crossmodal.models.codes import encode_split
 from crossmodal.train.targets import TARGET_AUDIO
@@ -90,7 +91,7 @@ def mean_voice(run: FinishedRun, split: str = "train") -> dict:
     if transcriber is not None:
         texts = {name: transcriber.transcribe(x) for name, x in outputs.items()}
         result["written_right"] = {
-            name: float(np.mean(transcriber.sentence_ids(t) == truth[name]))
+            name: exact_sentence_rate(transcriber.sentence_ids(t), truth[name])
             for name, t in texts.items()}
         result["written"] = {SENTENCES[s]: {name: texts[name][i] for name in SENTENCE_ROWS}
                              for i, s in enumerate(said)}

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from crossmodal.errors import CrossmodalError  # noqa: E402
 from crossmodal.eval.metrics import factor_accuracy  # noqa: E402
 from crossmodal.eval.scoring import EVAL_SPLITS, split_inputs  # noqa: E402
+from crossmodal.eval.wer import exact_sentence_rate  # noqa: E402
 from crossmodal.features.prepared import Prepared, real_test_audio  # noqa: E402
 from crossmodal.io import atomic_path, atomic_write, write_json  # noqa: E402
 from crossmodal.models.recognizer import Recognizer  # noqa: E402
@@ -203,7 +203,7 @@ def score_point(prepared: Prepared, run: Path, settings: RunSettings, model: str
         logmels = translator.translate(frames).logmel
         scores[split] = factor_accuracy(recognizer.predict(logmels), truth)["utterance_acc"]
         if transcriber is not None:
-            scores[f"{split}_written"] = float(np.mean(transcriber.predict(logmels) == truth))
+            scores[f"{split}_written"] = exact_sentence_rate(transcriber.predict(logmels), truth)
     write_json(saved, {"weights": digest, "scores": scores})
     return scores
 
@@ -227,7 +227,7 @@ def run_study(prepared: Prepared, out: str | Path, base: RunSettings,
     transcriber = Transcriber.load(base.transcriber_dir(out))
     real, truth = real_test_audio(prepared)
     heard_real = {"recognizer": recognizer.accuracy(real, truth),
-                  "transcriber": float(np.mean(transcriber.predict(real) == truth))}
+                  "transcriber": exact_sentence_rate(transcriber.predict(real), truth)}
     rows = []
     for point in points:
         ctx = contexts[f"point {point.name}"]
