@@ -45,3 +45,22 @@ def test_a_damaged_entry_is_recomputed_in_worker_processes_too(tiny_data: Path,
         entry.write_bytes(entry.read_bytes()[:100])
     again = build_features(tiny_data, records, cache=cache, workers=2, progress=False)
     np.testing.assert_array_equal(again.audio, first.audio)
+
+
+def test_features_are_the_same_in_this_process_with_two_threads_and_in_two_workers(
+        tiny_data: Path, tmp_path: Path) -> None:
+    import torch
+
+    records = [r for r in read_manifest(tiny_data)[0] if r.action != "still"][:2]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the resampling of the video augmentations rounds by threads
+    try:
+        here = build_features(tiny_data, records, cache=tmp_path / "here", workers=1,
+                              progress=False)
+        assert torch.get_num_threads() == 2  # the caller's setting is given back
+    finally:
+        torch.set_num_threads(before)
+    workers = build_features(tiny_data, records, cache=tmp_path / "workers", workers=2,
+                             progress=False)
+    np.testing.assert_array_equal(here.video, workers.video)
+    np.testing.assert_array_equal(here.audio, workers.audio)

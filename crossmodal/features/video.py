@@ -33,14 +33,18 @@ def _resize(frames: np.ndarray, size: int) -> np.ndarray:
 
 
 def _table_colour(frame: np.ndarray) -> np.ndarray:
-    return np.median(frame.reshape(-1, 3), axis=0)
+    # each channel's pixels contiguous first: the same medians in about two thirds the time
+    return np.median(np.ascontiguousarray(frame.reshape(-1, 3).T), axis=1)
 
 
 def _object_weight(frame: np.ndarray, table: np.ndarray) -> np.ndarray:
     """How much each pixel looks like object rather than table: its colour distance from the
     table colour above the MASS_QUANTILE of all distances."""
     rgb = frame.astype(np.float32)
-    dist = np.abs(rgb - table).sum(axis=-1)
+    # channel by channel: the same sums as over the last axis, without its strided reduction
+    dist = np.abs(rgb[..., 0] - table[0])
+    dist += np.abs(rgb[..., 1] - table[1])
+    dist += np.abs(rgb[..., 2] - table[2])
     return np.clip(dist - np.quantile(dist, MASS_QUANTILE), 0, None)
 
 
