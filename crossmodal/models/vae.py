@@ -58,9 +58,13 @@ def video_input(frames: torch.Tensor, steps: torch.Tensor | None = None) -> torc
     # floats (it is one of them), found in less time.
     table = chosen.flatten(3).median(dim=-1).values.float().div(255.0)[..., None, None]
     relative = chosen.float().div(255.0) - table
-    grey = _views(frames[..., :3]).mean(dim=2, keepdim=True)  # every step: cheap beside medians
-    before = grey[:, (steps - 1).clamp(min=0)]
-    diff = torch.where((steps > 0)[:, None, None, None], grey[:, steps] - before, 0.0)
+    # grey only where it is read: the chosen steps and the step before each
+    before = (steps - 1).clamp(min=0)
+    read = torch.unique(torch.cat([steps, before]))  # sorted
+    read_frames = frames if len(read) == frames.shape[1] else frames[:, read]
+    grey = _views(read_frames[..., :3]).mean(dim=2, keepdim=True)
+    now, then = grey[:, torch.searchsorted(read, steps)], grey[:, torch.searchsorted(read, before)]
+    diff = torch.where((steps > 0)[:, None, None, None], now - then, 0.0)
     x = torch.cat([relative[:, :, :3], diff, relative[:, :, 3:6]], dim=2)
     return x.mul(0.5).add(0.5).clamp(0, 1)
 
