@@ -57,7 +57,7 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-#: The slowest test files, slowest first (seconds measured with --durations on the 2-core
+#: The slowest test files, slowest first (as `--durations` ranked them on the 2-core
 #: machine, fixtures included). They are handed to the two workers before every other file
 #: (with --no-loadscope-reorder), so that no long file starts when the rest are done.
 SLOWEST_FILES = ("test_diagnostics.py", "test_reproduce.py", "test_parallel.py",
