@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from tqdm.auto import tqdm
 
 from crossmodal.errors import CrossmodalError
-from crossmodal.threads import threads
+from crossmodal.train.hardware import threads
 
 
 @dataclass(frozen=True)
