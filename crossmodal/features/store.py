@@ -7,7 +7,6 @@ settings, so a changed clip or setting is recomputed and nothing else is.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 import zipfile
@@ -135,10 +134,7 @@ def build_features(root: str | Path, records: list[ClipRecord], cache: str | Pat
                 results.append(_compute(job))
                 bar.update()
     else:
-        # forkserver: a forked worker can hang in PyAV's frame conversion when this process
-        # has decoded video before (its slice threads do not survive a fork)
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(workers, initializer=_one_thread) as pool:
             for result in pool.map(_compute, jobs, chunksize=4):
                 results.append(result)
                 bar.update()
