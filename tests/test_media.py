@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from fractions import Fraction
@@ -97,3 +98,38 @@ def test_a_clip_is_the_same_file_whatever_the_number_of_cpus(tmp_path: Path) -> 
         for n in (1, 2)
     }
     assert len(digests) == 1
+
+
+FORK_AFTER_MEDIA = """
+import gc, multiprocessing, sys
+import numpy as np
+from crossmodal.data.media import read_clip, read_video, write_clip
+
+gc.disable()  # garbage from the reads stays for the children to collect, as it may in a run
+read_clip(sys.argv[1])
+read_video(sys.argv[1])
+write_clip(sys.argv[2], np.zeros((75, 64, 64, 3), np.uint8), np.zeros(48000, np.float32))
+# maxtasksperchild=1: replacement workers are forked from the pool's helper thread, so the
+# reading thread's own objects are freed in each child too
+with multiprocessing.get_context("fork").Pool(2, maxtasksperchild=1) as pool:
+    print(min(pool.map(gc.collect, [2] * 6, chunksize=1)) >= 0)
+"""
+
+
+def test_processes_forked_after_reading_and_writing_clips_do_not_hang(tmp_path: Path) -> None:
+    """No PyAV object left by a read or a write may own threads: a forked child that frees
+    one (a per-thread frame converter, a resampler's filter graph awaiting collection) waits
+    forever for threads that do not exist in it."""
+    _write_foreign(tmp_path / "foreign.mp4")  # a size that needs scaling
+    args = [str(tmp_path / "foreign.mp4"), str(tmp_path / "out.mp4")]
+    child = subprocess.Popen([sys.executable, "-c", FORK_AFTER_MEDIA, *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # the hung workers too
+        child.communicate()
+        pytest.fail("a process forked after reading and writing clips hung")
+    assert child.returncode == 0, err
+    assert out.strip() == "True"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from crossmodal.errors import CrossmodalError
@@ -106,8 +107,13 @@ def _decode_video(box: av.container.InputContainer, path: Path, size: int, fps: 
 
     Streamed: only the frames that are kept are converted to RGB (the conversion costs more
     than decoding), and memory stays bounded for long or large recordings.
+
+    The conversion has its own one-thread reformatter that dies with this call. PyAV's
+    default keeps one per thread for the process's life, with slice threads: a process
+    forked from a helper thread later frees it and waits forever for threads it lacks.
     """
     stream = box.streams.video[0]
+    reformatter = VideoReformatter()
     wanted = np.arange(0, N_FRAMES, every) / fps
     out: list[np.ndarray] = []
     start: float | None = None
@@ -117,7 +123,8 @@ def _decode_video(box: av.container.InputContainer, path: Path, size: int, fps: 
     def keep_held() -> None:
         nonlocal held_rgb
         if held_rgb is None:
-            held_rgb = _resize(held.to_ndarray(format="rgb24"), size)
+            rgb = reformatter.reformat(held, format="rgb24", threads=1)
+            held_rgb = _resize(rgb.to_ndarray(), size)
         out.append(held_rgb)
 
     try:
@@ -141,7 +148,9 @@ def _decode_video(box: av.container.InputContainer, path: Path, size: int, fps: 
 
 def _decode_audio(box: av.container.InputContainer, path: Path, sr: int) -> np.ndarray:
     stream = box.streams.audio[0]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+    # one thread: its filter graph is freed by garbage collection, perhaps in a forked child
+    # that has no copy of the graph's threads to wait for
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=sr, threads=1)
     chunks: list[np.ndarray] = []
     try:
         for frame in box.decode(stream):
