@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "crossmodal"
 #: The layers, lowest first. base: the modules every layer may use (errors, io, settings).
 LAYERS = ("base", "data", "features", "models", "train", "eval", "workflows", "diagnose", "cli")
-BASE = ("errors", "io", "settings")
+BASE = ("errors", "io", "settings", "threads")
 
 
 def module_of(path: Path) -> str:

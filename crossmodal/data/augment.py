@@ -17,6 +17,7 @@ import torch
 from scipy.signal import resample_poly
 
 from crossmodal.errors import CrossmodalError
+from crossmodal.threads import threads
 
 SAMPLE_RATE = 16_000
 CLIP_SAMPLES = 48_000  # 3.0 s clips
@@ -249,9 +250,10 @@ def zoom(frames: np.ndarray, factor: float) -> np.ndarray:
     ch, cw = round(h / factor), round(w / factor)
     top, left = (h - ch) // 2, (w - cw) // 2
     crop = torch.from_numpy(frames[:, top : top + ch, left : left + cw]).permute(0, 3, 1, 2)
-    resized = torch.nn.functional.interpolate(
-        crop.float(), size=(h, w), mode="bilinear", align_corners=False
-    )
+    with threads(1):  # it rounds differently with the thread count: the same bytes anywhere
+        resized = torch.nn.functional.interpolate(
+            crop.float(), size=(h, w), mode="bilinear", align_corners=False
+        )
     return _to_uint8(resized.permute(0, 2, 3, 1).numpy())
 
 

@@ -10,9 +10,7 @@ import hashlib
 import os
 import sys
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,20 +94,6 @@ def _compute(job: tuple[Path, str, Path]) -> tuple[np.ndarray, np.ndarray]:
     return video, audio
 
 
-@contextmanager
-def _torch_threads(count: int) -> Iterator[None]:
-    """The augmentations' resampling rounds differently with the number of threads, so
-    features are always computed on one, in this process as in the workers."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _one_thread() -> None:
     """Parallelism is across clips: a worker using every core for its FFTs as well oversubscribes
     the machine (300 clips took 79 s on 2 cores this way, 43 s with one thread per worker)."""
@@ -129,10 +113,9 @@ def build_features(root: str | Path, records: list[ClipRecord], cache: str | Pat
     bar = tqdm(total=len(jobs), desc="features", unit="clip", disable=not progress)
     results = []
     if workers == 1:
-        with _torch_threads(1):
-            for job in jobs:
-                results.append(_compute(job))
-                bar.update()
+        for job in jobs:
+            results.append(_compute(job))
+            bar.update()
     else:
         with ProcessPoolExecutor(workers, initializer=_one_thread) as pool:
             for result in pool.map(_compute, jobs, chunksize=4):

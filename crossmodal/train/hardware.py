@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -76,17 +75,6 @@ def default_jobs(device: str, threads_each: int = 1) -> int:
 def check_jobs(jobs: int) -> None:
     if jobs < 0:
         raise CrossmodalError(f"--jobs must be >= 0 (0: one per --threads cores), got {jobs}")
-
-
-@contextlib.contextmanager
-def threads(n: int) -> Iterator[None]:
-    """Run a block with `n` intra-op threads, then restore the previous count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from tqdm.auto import tqdm
 
 from crossmodal.errors import CrossmodalError
-from crossmodal.train.hardware import threads
+from crossmodal.threads import threads
 
 
 @dataclass(frozen=True)

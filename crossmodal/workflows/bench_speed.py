@@ -163,7 +163,7 @@ def footprints(data: Path) -> dict[str, Footprint]:
     """Each stage's step counted at the default settings, on one thread (workflows.flops)."""
     from crossmodal.features.prepared import prepare_run
     from crossmodal.settings import RunSettings
-    from crossmodal.train.hardware import threads
+    from crossmodal.threads import threads
     from crossmodal.workflows.flops import stage_footprints
 
     settings = RunSettings(data=str(data))
