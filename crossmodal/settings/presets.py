@@ -16,7 +16,7 @@ PRESETS: dict[str, dict[str, object]] = {
     "demo": {"schedule": "linear", "vae_steps": 1000, "vae_lr": 3e-3, "vae_frames": 3,
              "vae_video_channels": 16, "vae_audio_channels": 64, "translator_steps": 1000,
              "translator_members": 1, "translator_logmel_weight": 0.0, "baseline_steps": 30,
-             "baseline_hidden": 64, "recognizer_steps": 800},
+             "baseline_hidden": 64, "recognizer_steps": 800, "precision": "auto"},
     # `crossmodal sweep`'s default: the settings of the sweep's tables in docs/results.md
     "sweep": {"vae_steps": 500, "translator_steps": 800, "align_weight": 10.0,
               "video_streams": 1, "where_view": "mask", "translator_members": 1,
