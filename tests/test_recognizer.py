@@ -96,3 +96,12 @@ def test_recognises_an_unseen_voice(tiny_data: Path, tmp_path: Path) -> None:
     again = Recognizer.load(tmp_path / "copy")
     np.testing.assert_allclose(again.predict_proba(test_x), rec.predict_proba(test_x))
     assert rec.predict(test_x[0]).shape == (1,)
+
+
+def test_the_judges_train_in_fp32_whatever_the_runs_precision() -> None:
+    """A run in bf16 is judged by the same recogniser and transcriber as one in fp32."""
+    from crossmodal.train.hardware import Compute
+    from crossmodal.train.recognizer import judge_train_config
+
+    cfg = judge_train_config(100, 32, 1e-3, 0, None, Compute("cpu", "bf16"))
+    assert (cfg.precision, cfg.device, cfg.steps) == ("fp32", "cpu", 100)
