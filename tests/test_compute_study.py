@@ -39,7 +39,7 @@ def test_points_share_a_vae_pair_exactly_when_its_settings_agree() -> None:
     assert _vae_key(replace(base, translator_steps=12, translator_logmel_weight=1.0)) == (
         _vae_key(base))
     for change in ({"vae_steps": 12}, {"vae_lr": 3e-3}, {"schedule": "constant"},
-                   {"vae_frames": 3}, {"vae_audio_channels": 16}):
+                   {"vae_frames": 3}, {"vae_audio_channels": 16}, {"lr_decay": "cosine"}):
         assert _vae_key(replace(base, **change)) != _vae_key(base), change
 
 

@@ -199,7 +199,8 @@ def test_a_run_gives_the_same_weights_in_one_process_or_two_and_every_model_gets
         tiny_data: Path, tmp_path: Path) -> None:
     _fit(tiny_data, tmp_path / "one", jobs=1)
     _fit(tiny_data, tmp_path / "two", jobs=2)
-    _fit(tiny_data, tmp_path / "bf16", jobs=2, precision="bf16")
+    # a run's precision and learning-rate decay reach the models they are for, and only those
+    _fit(tiny_data, tmp_path / "other", jobs=2, precision="bf16", lr_decay="cosine")
     weights = sorted(p.relative_to(tmp_path / "one") for p in
                      (tmp_path / "one").rglob("model.safetensors"))
     assert {p.parts[0] for p in weights} == {"vae", "translator", "translator_2", "ablation",
@@ -208,14 +209,16 @@ def test_a_run_gives_the_same_weights_in_one_process_or_two_and_every_model_gets
     for path in weights:
         one, two = load_file(str(tmp_path / "one" / path)), load_file(str(tmp_path / "two" / path))
         assert all(torch.equal(one[k], two[k]) for k in one), path
-    # the baseline's LSTM and the two judges stay fp32: a bf16 run has the fp32 run's judges
-    in_fp32 = {"baseline", "recognizer", "transcriber"}
+    # the baseline's LSTM and the two judges stay fp32 at a constant rate: a bf16 run has the
+    # fp32 run's judges
+    own_training = {"baseline", "recognizer", "transcriber"}
     for path in weights:
-        config = yaml.safe_load((tmp_path / "bf16" / path.parent / "config.yaml").read_text())
-        precision = "fp32" if path.parts[0] in in_fp32 else "bf16"
+        config = yaml.safe_load((tmp_path / "other" / path.parent / "config.yaml").read_text())
+        mine = path.parts[0] in own_training
         assert config["train"]["device"] == "cpu", path
-        assert config["train"]["precision"] == precision, path
+        assert config["train"]["precision"] == ("fp32" if mine else "bf16"), path
+        assert config["train"]["lr_decay"] == ("constant" if mine else "cosine"), path
         one = load_file(str(tmp_path / "one" / path))
-        bf16 = load_file(str(tmp_path / "bf16" / path))
-        same = all(torch.equal(one[k], bf16[k]) for k in one)
-        assert same == (path.parts[0] in in_fp32), path
+        other = load_file(str(tmp_path / "other" / path))
+        same = all(torch.equal(one[k], other[k]) for k in one)
+        assert same == mine, path

@@ -22,6 +22,7 @@ from crossmodal.models.vae import VIDEO_VAES
 from crossmodal.models.vae_config import VAEConfig
 from crossmodal.settings import PRESETS, RunSettings, apply_sets, choices, compose, load_config
 from crossmodal.settings import defaults as d
+from crossmodal.train.lr_decay import LR_DECAYS
 
 
 def test_the_settings_load_without_torch() -> None:
@@ -37,6 +38,7 @@ def test_the_allowed_values_are_the_models_registries() -> None:
     assert tuple(WHERE_VIEWS) == choices.WHERE_VIEWS
     assert tuple(READERS) == choices.TRANSLATOR_READERS
     assert tuple(AVERAGES) == choices.TRANSLATOR_AVERAGES
+    assert tuple(LR_DECAYS) == choices.LR_DECAYS
 
 
 def test_model_configs_default_to_what_a_run_builds() -> None:

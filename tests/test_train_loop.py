@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from safetensors.torch import load_file
 from crossmodal.errors import CrossmodalError
 from crossmodal.models.weights import load_weights, read_meta, save_weights
 from crossmodal.train.loop import TrainConfig, _Interrupts, seed_everything, train
+from crossmodal.train.lr_decay import FLOOR, LR_DECAYS
 
 TOTAL = 30
 W_TRUE = torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
@@ -191,3 +193,35 @@ def test_weights_helpers(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(CrossmodalError):
         read_meta(tmp_path / "junk.safetensors")
+
+
+def test_a_cosine_rate_falls_to_its_floor_and_resumes_bit_identically(tmp_path):
+    """The rate follows half a cosine from lr to FLOOR x lr; a run stopped midway and resumed
+    ends with the same weights as one never stopped, and other weights than a constant rate."""
+    factors = [LR_DECAYS["cosine"](step, TOTAL) for step in range(TOTAL)]
+    assert factors[0] == 1.0 and factors[-1] == pytest.approx(FLOOR)
+    assert all(a > b for a, b in itertools.pairwise(factors))
+    whole, _ = run(tmp_path / "whole", config(lr_decay="cosine"))
+    assert yaml.safe_load((tmp_path / "whole" / "config.yaml").read_text())["train"][
+        "lr_decay"] == "cosine"
+    stopped = tmp_path / "stopped"
+    def interrupted(model, batch, step):
+        if step == 13:
+            raise KeyboardInterrupt
+        return step_fn(model, batch, step)
+
+    with pytest.raises(KeyboardInterrupt):
+        run(stopped, config(lr_decay="cosine"), step=interrupted)
+    resumed, result = run(stopped, config(lr_decay="cosine"), resume=True)
+    assert result.step == TOTAL
+    assert_same_weights(resumed, whole)
+    constant, _ = run(tmp_path / "constant", config())
+    assert not torch.equal(constant.state_dict()["0.weight"], whole.state_dict()["0.weight"])
+
+
+def test_a_decaying_run_may_not_change_its_steps_on_resume(tmp_path):
+    run(tmp_path / "cosine", config(steps=13, lr_decay="cosine"))
+    with pytest.raises(CrossmodalError, match="train.steps"):
+        run(tmp_path / "cosine", config(lr_decay="cosine"), resume=True)
+    with pytest.raises(CrossmodalError, match="unknown learning-rate decay 'linear'"):
+        config(lr_decay="linear")

@@ -2,8 +2,8 @@
 
 Pure Python, so a run's settings are checked before torch loads. The models keep their own
 registries (models.schedules.SCHEDULES, models.vae.VIDEO_VAES, models.two_stream.WHERE_VIEWS,
-models.readers.READERS, models.translators.AVERAGES) and call these checks;
-tests/test_settings.py holds both lists equal.
+models.readers.READERS, models.translators.AVERAGES, train.lr_decay.LR_DECAYS) and call these
+checks; tests/test_settings.py holds both lists equal.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ WHERE_VIEWS = ("mask", "pose", "turned_pose", "turned_motion")
 TRANSLATOR_READERS = ("attention", "phase")
 TRANSLATOR_AVERAGES = ("latent", "logmel")
 PRECISIONS = ("auto", "fp32", "bf16")
+LR_DECAYS = ("constant", "cosine")
 
 
 def check_schedule(name: str) -> None:
@@ -49,6 +50,10 @@ def check_average(name: str) -> None:
 
 def check_precision(name: str) -> None:
     _one_of("precision", name, PRECISIONS)
+
+
+def check_lr_decay(name: str) -> None:
+    _one_of("learning-rate decay", name, LR_DECAYS)
 
 
 def check_align_weight(weight: float) -> None:

@@ -14,7 +14,8 @@ RUN_FILE = "run.json"
 #: What a run.json written before a setting existed meant by it.
 OLDER_DEFAULTS = {"video_streams": 1, "where_view": "mask", "translator_members": 1,
                   "translator_reader": "attention", "translator_logmel_weight": 0.0,
-                  "translator_average": "latent", "recognizer_speech_takes": 0}
+                  "translator_average": "latent", "recognizer_speech_takes": 0,
+                  "lr_decay": "constant"}
 
 
 @dataclass
@@ -51,6 +52,8 @@ class RunSettings:
     translator_logmel_weight: float = d.TRANSLATOR_LOGMEL_WEIGHT
     # how our translator's members are combined: their latents or their log-mels (translators)
     translator_average: str = d.TRANSLATOR_AVERAGE
+    # how the VAE pair's and the translators' learning rate falls over their steps
+    lr_decay: str = d.LR_DECAY
     recognizer: str = ""  # reuse a trained recogniser from this folder (same voices) if set
     precision: str = d.PRECISION  # fp32, bf16, or auto: bf16 where the hardware has it natively
     # the recogniser also hears every espeak-ng voice but the test voices say each sentence
@@ -80,6 +83,7 @@ class RunSettings:
         choices.check_reader(self.translator_reader)
         choices.check_average(self.translator_average)
         choices.check_precision(self.precision)
+        choices.check_lr_decay(self.lr_decay)
         choices.check_schedule(self.schedule)
 
     def recognizer_dir(self, run: str | Path) -> Path:

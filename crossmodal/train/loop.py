@@ -36,8 +36,10 @@ from tqdm.auto import tqdm
 from crossmodal.errors import CrossmodalError
 from crossmodal.io import atomic_write
 from crossmodal.models.weights import WEIGHTS_FILE, save_weights
+from crossmodal.settings.choices import check_lr_decay
 from crossmodal.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from crossmodal.train.hardware import autocast
+from crossmodal.train.lr_decay import LR_DECAYS
 
 __all__ = ["TrainConfig", "TrainResult", "batch_generator", "seed_everything", "train"]
 
@@ -49,7 +51,7 @@ LOG_FILE = "log.jsonl"
 RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.ckpt_every", "train.eval_every",
                   "train.device"}
 #: What a config written before a key existed meant by it.
-OLDER_DEFAULTS = {"train.precision": "fp32", "vae_frames": 5}
+OLDER_DEFAULTS = {"train.precision": "fp32", "vae_frames": 5, "train.lr_decay": "constant"}
 
 Batches = Callable[[int, torch.Generator], Any]
 StepFn = Callable[[torch.nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
@@ -71,8 +73,10 @@ class TrainConfig:
     eval_every: int | None = None  # eval_fn also runs once at the end
     device: str = "cpu"
     precision: str = "fp32"  # fp32, or bf16 autocast of each step's forward pass
+    lr_decay: str = "constant"  # how lr falls over the steps (train.lr_decay.LR_DECAYS)
 
     def __post_init__(self) -> None:
+        check_lr_decay(self.lr_decay)
         if self.precision not in ("fp32", "bf16"):
             raise CrossmodalError(f"precision must be fp32 or bf16, got {self.precision!r}")
         if self.steps < 0:
@@ -103,6 +107,12 @@ def seed_everything(seed: int) -> None:
 def batch_generator(seed: int, step: int) -> torch.Generator:
     """The generator handed to `batches` for `step`: a function of (seed, step) alone."""
     return torch.Generator().manual_seed((seed * 1_000_003 + step) % 2**63)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> None:
+    rate = cfg.lr * LR_DECAYS[cfg.lr_decay](step, cfg.steps)
+    for group in optimizer.param_groups:
+        group["lr"] = rate
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -142,8 +152,10 @@ def _check_resumable(path: Path, config: dict[str, Any]) -> None:
     now = _flatten(config)
     older = {k: v for k, v in OLDER_DEFAULTS.items() if k in now}
     saved = {**older, **_flatten(yaml.safe_load(path.read_text()) or {})}
+    # a decaying rate is a function of the total steps, so they decide the weights too
+    fixed = {"train.steps"} if now.get("train.lr_decay", "constant") != "constant" else set()
     for key in sorted(saved.keys() | now.keys()):
-        if key not in RESUMABLE_KEYS and saved.get(key) != now.get(key):
+        if key not in RESUMABLE_KEYS - fixed and saved.get(key) != now.get(key):
             raise CrossmodalError(
                 f"cannot resume {path.parent}: config {key!r} was {saved.get(key)!r}, "
                 f"now {now.get(key)!r} (use a new run folder)"
@@ -376,6 +388,7 @@ def _run(
                     if cfg.grad_clip:
                         norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                         values["grad_norm"] = float(norm)
+                    _set_lr(optimizer, cfg, step)
                     optimizer.step()
                     done += 1
                     rng = capture_rng()

@@ -89,10 +89,10 @@ def ablation_pairs(prepared: Prepared) -> SequencePairs:
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # latent sequence -> log-mel
 
 
-def translator_train_config(steps: int, seed: int, compute: Compute | None = None
-                            ) -> TrainConfig:
+def translator_train_config(steps: int, seed: int, compute: Compute | None = None,
+                            lr_decay: str = "constant") -> TrainConfig:
     return TrainConfig(steps=steps, batch_size=64, lr=2e-3, weight_decay=1e-4, grad_clip=1.0,
-                       seed=seed, log_every=50, ckpt_every=250,
+                       seed=seed, log_every=50, ckpt_every=250, lr_decay=lr_decay,
                        **(compute or Compute()).train_kwargs())
 
 

@@ -18,10 +18,11 @@ from crossmodal.train.loop import TrainConfig, TrainResult, seed_everything, tra
 
 
 def vae_train_config(steps: int, seed: int, lr: float = VAE_LR,
-                     compute: Compute | None = None) -> TrainConfig:
+                     compute: Compute | None = None, lr_decay: str = "constant") -> TrainConfig:
     # Losses are sums of nats in the hundreds; clipping at 1.0 would freeze learning.
     return TrainConfig(steps=steps, batch_size=32, lr=lr, grad_clip=None, seed=seed,
-                       log_every=25, ckpt_every=100, **(compute or Compute()).train_kwargs())
+                       log_every=25, ckpt_every=100, lr_decay=lr_decay,
+                       **(compute or Compute()).train_kwargs())
 
 
 def vae_losses(model: VAEPair, batch: dict[str, torch.Tensor],

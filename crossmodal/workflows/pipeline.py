@@ -162,7 +162,7 @@ def fit_vae(ctx: RunContext) -> None:
     train_representation(ctx.prepared, s.schedule, ctx.run / "vae", s.vae_steps, s.seed,
                          resume=True, progress=ctx.progress, align_weight=s.align_weight,
                          vae_cfg=VAEConfig.of_run(s), lr=s.vae_lr, compute=ctx.compute,
-                         frames=s.vae_frames)
+                         frames=s.vae_frames, lr_decay=s.lr_decay)
 
 
 def in_context(contexts: dict[str, RunContext], key: str, fn: Callable[..., Any],
@@ -206,7 +206,7 @@ def _fit_member(ctx: RunContext, pairs: SequencePairs, cfg: TranslatorConfig, fo
     """Member i (seed + i) into member_dir(folder, i); member 0 is the single model of old."""
     s = ctx.settings
     train_translator(pairs, cfg, translator_train_config(s.translator_steps, s.seed + member,
-                                                         ctx.compute),
+                                                         ctx.compute, s.lr_decay),
                      member_dir(folder, member), resume=True, progress=ctx.progress,
                      extra={"target_audio": [FEATURE_AUDIO[i] for i in TARGET_AUDIO]}, **loss)
 

@@ -22,8 +22,8 @@ from crossmodal.train.hardware import Compute
 from crossmodal.train.vae import train_vae_pair, vae_train_config
 
 REPORT_FILE = "representation.json"
-#: What a report written before the lr and frames were recorded was trained with.
-REPORTED_BEFORE = {"lr": 1e-3, "frames": 5}
+#: What a report written before the lr, frames and lr decay were recorded was trained with.
+REPORTED_BEFORE = {"lr": 1e-3, "frames": 5, "lr_decay": "constant"}
 
 
 def train_representation(prepared: Prepared, schedule: str, out: str | Path,
@@ -33,7 +33,8 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
                          vae_cfg: VAEConfig | None = None,
                          lr: float = VAE_LR,
                          compute: Compute | None = None,
-                         frames: int = VAE_FRAMES) -> tuple[VAEPair, dict]:
+                         frames: int = VAE_FRAMES,
+                         lr_decay: str = "constant") -> tuple[VAEPair, dict]:
     """Train the pair on the train split; report on the test split (unseen voices)."""
     vae_cfg = vae_cfg or VAEConfig()
     out = Path(out)
@@ -42,19 +43,19 @@ def train_representation(prepared: Prepared, schedule: str, out: str | Path,
         report = json.loads(done.read_text())
         settings = (report.get("steps"), report.get("align_weight"), report.get("vae"),
                     *(report.get(k, v) for k, v in REPORTED_BEFORE.items()))
-        if settings == (steps, align_weight, asdict(vae_cfg), lr, frames):
+        if settings == (steps, align_weight, asdict(vae_cfg), lr, frames, lr_decay):
             return load_vae(out), report
     sched = make_schedule(schedule, steps, **SCHEDULE_PARAMS.get(schedule, {}))
     start = time.perf_counter()
     model, result = train_vae_pair(prepared.data["train"], sched,
-                                   vae_train_config(steps, seed, lr, compute),
+                                   vae_train_config(steps, seed, lr, compute, lr_decay),
                                    out, vae_cfg, resume=resume, progress=progress,
                                    align_weight=align_weight, frames=frames)
     seconds = time.perf_counter() - start
     report = representation_report(model, prepared.data["test"], prepared.factors("test"),
                                    seed=seed)
     report = {"schedule": schedule, "steps": steps, "align_weight": align_weight,
-              "vae": asdict(vae_cfg), "lr": lr, "frames": frames,
+              "vae": asdict(vae_cfg), "lr": lr, "frames": frames, "lr_decay": lr_decay,
               "train_seconds": round(seconds, 1),
               **{k: float(v) for k, v in report.items()}}
     write_json(out / REPORT_FILE, report)
