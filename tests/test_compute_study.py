@@ -21,6 +21,7 @@ from crossmodal.workflows.compute_study import (
     SCORES_FILE,
     Point,
     _vae_key,
+    check_study,
     run_study,
     score_point,
 )
@@ -41,6 +42,14 @@ def test_points_share_a_vae_pair_exactly_when_its_settings_agree() -> None:
     for change in ({"vae_steps": 12}, {"vae_lr": 3e-3}, {"schedule": "constant"},
                    {"vae_frames": 3}, {"vae_audio_channels": 16}, {"lr_decay": "cosine"}):
         assert _vae_key(replace(base, **change)) != _vae_key(base), change
+
+
+def test_a_study_runs_only_the_points_asked_for_in_its_own_order() -> None:
+    base, points = check_study("rate", ("cosine_700", "base"))
+    assert base == check_study("rate")[0]
+    assert [p.name for p in points] == ["base", "cosine_700"]
+    assert points[1].changes == {"lr_decay": "cosine", "vae_steps": 700, "translator_steps": 700}
+    assert len(check_study("rate")[1]) > 2
 
 
 def test_points_share_vae_pairs_count_their_whole_cost_and_a_rerun_trains_and_scores_nothing(

@@ -103,28 +103,39 @@ WORDS_POINTS = (
     Point("translator_steps_2000", "translator steps", {"translator_steps": 2000}),
     Point("vae_steps_1500", "VAE steps", {"vae_steps": 1500}),
 )
-#: Around the demo's settings, whether a falling learning rate (train.lr_decay) lets the VAE
-#: pair and the translators reach the demo's accuracy in fewer steps; the ablation beside.
-DECAY_POINTS = (
+#: Around the demo's settings, whether the learning rate, falling (train.lr_decay) or higher,
+#: lets the VAE pair and the translators reach the demo's accuracy in fewer steps.
+RATE_POINTS = (
     Point("base", "base"),
     Point("cosine", "cosine decay", {"lr_decay": "cosine"}),
     Point("cosine_700", "cosine decay, fewer steps",
           {"lr_decay": "cosine", "vae_steps": 700, "translator_steps": 700}),
     Point("cosine_500", "cosine decay, fewer steps",
           {"lr_decay": "cosine", "vae_steps": 500, "translator_steps": 500}),
+    Point("vae_lr_5e-3", "VAE learning rate", {"vae_lr": 5e-3}),
+    Point("vae_lr_5e-3_700", "VAE learning rate, fewer VAE steps",
+          {"vae_lr": 5e-3, "vae_steps": 700}),
+    Point("vae_lr_5e-3_700_700", "VAE learning rate, fewer steps",
+          {"vae_lr": 5e-3, "vae_steps": 700, "translator_steps": 700}),
     Point("ablation", "ablation", model="raw_seq2seq"),
     Point("ablation_cosine_700", "ablation",
           {"lr_decay": "cosine", "translator_steps": 700}, model="raw_seq2seq"),
 )
 STUDIES: dict[str, tuple[dict, tuple[Point, ...]]] = {
     "demo": (DEMO_BASE, DEMO_POINTS), "words": (PRESETS["demo"], WORDS_POINTS),
-    "decay": (PRESETS["demo"], DECAY_POINTS)}
+    "rate": (PRESETS["demo"], RATE_POINTS)}
 
 
-def check_study(name: str) -> tuple[dict, tuple[Point, ...]]:
+def check_study(name: str, only: tuple[str, ...] = ()) -> tuple[dict, tuple[Point, ...]]:
+    """The study's base settings and its points, or only the points named in `only`."""
     if name not in STUDIES:
         raise CrossmodalError(f"unknown study {name!r}; expected one of {', '.join(STUDIES)}")
-    return STUDIES[name]
+    base, points = STUDIES[name]
+    known = [p.name for p in points]
+    if unknown := [n for n in only if n not in known]:
+        raise CrossmodalError(f"study {name!r} has no point {unknown[0]!r}; its points: "
+                              f"{', '.join(known)}")
+    return base, tuple(p for p in points if not only or p.name in only)
 
 
 def _vae_key(settings: RunSettings) -> str:
