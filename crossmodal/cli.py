@@ -357,8 +357,8 @@ def compute_study_command(
                                          "voices; the validation holdout is its neighbour.")
                        ] = "pairs:rotate-knife,left-pen,right-phone,up-spoon,down-fork",
     seed: Annotated[int, typer.Option(help="Seed of the splits and every model.")] = 0,
-    only: Annotated[str, typer.Option(help="Comma-separated subset of the study's points.")
-                    ] = "",
+    only: Annotated[str, typer.Option(help="Comma-separated subset of the study's points; "
+                                      "OUT's tables and plot then hold only these.")] = "",
     device: Device = "auto",
     jobs: Jobs = 0,
     threads: Threads = 1,
@@ -370,7 +370,8 @@ def compute_study_command(
     from crossmodal.settings import RunSettings
     from crossmodal.workflows.compute_study import check_study, run_study
 
-    base_changes, points = check_study(study, tuple(n for n in only.split(",") if n))
+    names = tuple(n.strip() for n in only.split(",") if n.strip())
+    base_changes, points = check_study(study, names)
     base = RunSettings(data=str(data), holdout=holdout, seed=seed, validation=True,
                        **base_changes)
     execution = _execution(device, jobs, threads)

@@ -37,7 +37,7 @@ from cli_helpers import assert_one_line_error, run_cli
          "translator_logmel_weight must be >= 0, got -1.0"),
         (("train", "{data}", "--out", "{tmp}/r", "--set", "translator_average=median"),
          "unknown translator average 'median'; expected one of latent, logmel"),
-        (("compute-study", "{data}", "--out", "{tmp}/o", "--study", "rate", "--only", "fast"),
+        (("compute-study", "{data}", "--out", "{tmp}/o", "--study", "rate", "--only", "base, fast"),
          "study 'rate' has no point 'fast'; its points: base, cosine"),
         (("train", "{data}", "--out", "{tmp}/r", "--set", "lr_decay=step"),
          "unknown learning-rate decay 'step'; expected one of constant, cosine"),

@@ -209,8 +209,7 @@ def test_a_run_gives_the_same_weights_in_one_process_or_two_and_every_model_gets
     for path in weights:
         one, two = load_file(str(tmp_path / "one" / path)), load_file(str(tmp_path / "two" / path))
         assert all(torch.equal(one[k], two[k]) for k in one), path
-    # the baseline's LSTM and the two judges stay fp32 at a constant rate: a bf16 run has the
-    # fp32 run's judges
+    # the baseline's LSTM and both judges stay fp32 at a constant rate: the fp32 run's judges
     own_training = {"baseline", "recognizer", "transcriber"}
     for path in weights:
         config = yaml.safe_load((tmp_path / "other" / path.parent / "config.yaml").read_text())

@@ -37,6 +37,6 @@ TRANSCRIBER_LR = 5e-3  # docs/speed.md, "The transcriber"
 
 # --- arithmetic ------------------------------------------------------------------------------
 # the VAE pair's and the translators' learning rate over a run (train.lr_decay)
-LR_DECAY = "constant"  # docs/speed.md, "The learning rate"
+LR_DECAY = "constant"  # a cosine decay lost accuracy; docs/speed.md, "The learning rate"
 PRECISION = "fp32"  # every figure was measured in it; docs/speed.md, "How a run is carried out"
 

@@ -1,8 +1,9 @@
 """How the learning rate falls over a training run: a factor of the base rate per step.
 
 `cosine` follows half a cosine from the base rate down to `FLOOR` of it at the last step
-(as nanoGPT does, without its warm-up, so the first steps are the constant rate's): the
-small steps at the end settle the weights that a constant rate leaves jittering.
+(as nanoGPT does, without its warm-up, so the first steps are the constant rate's), to let
+small last steps settle the weights; around the demo's settings it bought nothing
+(docs/speed.md, "The learning rate").
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ RATE_POINTS = (
     Point("vae_lr_5e-3_700_700", "VAE learning rate, fewer steps",
           {"vae_lr": 5e-3, "vae_steps": 700, "translator_steps": 700}),
     Point("ablation", "ablation", model="raw_seq2seq"),
-    Point("ablation_cosine_700", "ablation",
+    Point("ablation_cosine_700", "ablation, cosine decay, fewer steps",
           {"lr_decay": "cosine", "translator_steps": 700}, model="raw_seq2seq"),
 )
 STUDIES: dict[str, tuple[dict, tuple[Point, ...]]] = {
@@ -140,7 +140,7 @@ def check_study(name: str, only: tuple[str, ...] = ()) -> tuple[dict, tuple[Poin
 
 def _vae_key(settings: RunSettings) -> str:
     values = asdict(settings)
-    # a constant rate adds nothing, so studies written before lr_decay keep their VAE folders
+    # constant adds nothing to the key, so a study's VAE folders are found again under it
     fields = [f for f in VAE_FIELDS[4:] if (f, values[f]) != ("lr_decay", "constant")]
     return "_".join(str(values[f]) for f in fields).replace("/", "-")
 
