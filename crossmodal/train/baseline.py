@@ -3,7 +3,7 @@ run's baseline on its training clips."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -123,4 +123,4 @@ def fit_baseline(prepared: Prepared, folder: Path, settings: RunSettings, progre
     train_baseline(vectors, mels, folder, steps=settings.baseline_steps, seed=settings.seed,
                    hidden=settings.baseline_hidden, progress=progress, resume=True,
                    unit_logmels=targets.flatten(0, 1).numpy(),
-                   compute=replace(compute or Compute(), precision="fp32"))
+                   compute=Compute.in_fp32(compute))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -91,3 +91,8 @@ class Compute:
 
     def train_kwargs(self) -> dict[str, str]:
         return {"device": self.device, "precision": self.precision}
+
+    @staticmethod
+    def in_fp32(compute: Compute | None) -> Compute:
+        """`compute` (or the default) on its device, in fp32 whatever its precision."""
+        return replace(compute or Compute(), precision="fp32")

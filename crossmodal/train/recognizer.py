@@ -4,7 +4,6 @@ a run's recogniser on its training voices."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,10 +38,9 @@ def judge_train_config(steps: int, batch_size: int, lr: float, seed: int,
     """How either judge (the recogniser, the transcriber) is trained: one checkpoint at the
     end, a log line every 50 steps, and in fp32 whatever the run's precision, so that the
     judge of a run does not change with the arithmetic its translators were trained in."""
-    compute = replace(compute or Compute(), precision="fp32")
     return TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=1e-4, seed=seed,
                        log_every=max(1, min(50, steps)), ckpt_every=max(1, steps),
-                       eval_every=eval_every, **compute.train_kwargs())
+                       eval_every=eval_every, **Compute.in_fp32(compute).train_kwargs())
 
 
 Net = TypeVar("Net", bound=nn.Module)
